@@ -1,0 +1,69 @@
+"""Build the Cython accelerators in src/ as snmptrapmgr._<name> extensions.
+
+Without a compiler or Cython the package still installs, on its pure-Python
+twins, with a loud warning.  SNMPTRAPMGR_REQUIRE_EXTENSIONS=1 (set by CI)
+turns a failed build into an error, so a broken extension never passes as
+the fallback.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+REQUIRE = os.environ.get("SNMPTRAPMGR_REQUIRE_EXTENSIONS", "") not in ("", "0")
+SKIP = os.environ.get("SNMPTRAPMGR_NO_EXTENSIONS", "") not in ("", "0") and not REQUIRE
+
+
+def _warn(message):
+    bar = "*" * 72
+    sys.stderr.write(f"\n{bar}\nWARNING: {message}\nsnmptrapmgr falls back on its pure-Python twins (slower).\n{bar}\n\n")
+
+
+def _extensions():
+    if SKIP:
+        return []
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        if REQUIRE:
+            raise
+        _warn("Cython is not installed: the accelerators were not built.")
+        return []
+    sources = sorted(Path("src").glob("*.pyx"))
+    from setuptools import Extension
+
+    extensions = [
+        Extension(f"snmptrapmgr.{path.stem}", [str(path)], extra_compile_args=["-O3"])
+        for path in sources
+    ]
+    return cythonize(
+        extensions,
+        language_level=3,
+        compiler_directives={"boundscheck": False, "wraparound": False, "cdivision": True},
+    )
+
+
+class OptionalBuildExt(build_ext):
+    """Fail loudly, not fatally, unless SNMPTRAPMGR_REQUIRE_EXTENSIONS is set."""
+
+    def run(self):
+        try:
+            super().run()
+        except Exception as exc:  # noqa: BLE001 - any compiler failure
+            if REQUIRE:
+                raise
+            _warn(f"building the C extensions failed: {exc}")
+
+    def build_extension(self, ext):
+        try:
+            super().build_extension(ext)
+        except Exception as exc:  # noqa: BLE001
+            if REQUIRE:
+                raise
+            _warn(f"building {ext.name} failed: {exc}")
+
+
+setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -1,0 +1,18 @@
+"""snmptrapmgr: a fast, complete SNMP v1/v2c/v3 trap and inform receiver."""
+
+from __future__ import annotations
+
+from ._select import available as available_implementations
+from ._select import current as _current
+from ._select import use as use_implementation
+from .errors import SNMPTrapMgrError
+
+implementation: str = _current()
+
+__all__ = [
+    "SNMPTrapMgrError",
+    "implementation",
+    "available_implementations",
+    "use_implementation",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,294 @@
+"""Pure-Python SNMP message decoder; the twin of ``src/_ber_c.pyx``.
+
+Both twins take a bytes-like object and return plain tuples, so the Cython
+build can be swapped in without the rest of the package noticing.  Any
+malformed input raises :class:`snmptrapmgr.errors.DecodeError` with one of the
+codes 317 (defective encoding), 320 (not an SNMP message), 305 (unsupported
+version), 306 (unknown PDU) or 316 (security model other than USM).
+
+Return shapes
+-------------
+``decode_message(data)``:
+
+* v1 / v2c: ``(version, community, pdu)`` with ``version`` 0 or 1 (as on
+  the wire) and ``community`` bytes.
+* v3: ``(3, msg_id, max_size, flags, security_model, engine_id, boots,
+  time, user, auth_params, auth_offset, priv_params, scoped)`` where
+  ``auth_offset`` is the index in ``data`` of the first byte of
+  msgAuthenticationParameters' content and ``scoped`` is either a decoded
+  scoped PDU (see below) or, when encrypted, the ciphertext bytes.
+
+``decode_scoped_pdu(data)`` -> ``(context_engine_id, context_name, pdu)``;
+bytes after the ScopedPDU (cipher padding) are ignored.
+
+A PDU is ``(tag, request_id, error_status, error_index, varbinds)`` or, for a
+v1 Trap-PDU (tag 0xA4), ``(0xA4, enterprise, agent_address, generic,
+specific, time_stamp, varbinds)``.  ``varbinds`` is a list of
+``(oid, obj_type, value)``: ``oid`` dotted text, ``obj_type`` the BER tag
+(which equals the reference's otXxx number), ``value`` an ``int`` for the
+integer types, ``bytes`` for OCTET STRING / Opaque / NsapAddress, ``str`` for
+OBJECT IDENTIFIER and IpAddress, ``None`` for NULL and the exceptions.
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    ERR_BAD_PACKET,
+    ERR_DEFECTIVE_PACKET,
+    ERR_SECURITY_MODEL,
+    ERR_UNKNOWN_PDU,
+    ERR_UNSUPPORTED_VERSION,
+    DecodeError,
+)
+
+__all__ = ["decode_message", "decode_scoped_pdu", "decode_oid"]
+
+_UNSIGNED32 = frozenset((0x41, 0x42, 0x43, 0x47))
+_RAW = frozenset((0x04, 0x44, 0x45))
+_EMPTY = frozenset((0x05, 0x80, 0x81, 0x82))
+_PDU_TAGS = frozenset(range(0xA0, 0xA9))
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+_SUBID_MAX = 0xFFFFFFFF
+
+
+def _defect(why: str) -> DecodeError:
+    return DecodeError(ERR_DEFECTIVE_PACKET, why)
+
+
+def _header(data, pos: int, end: int, tag: int):
+    """Check the tag at ``pos`` and return (content_start, content_end)."""
+    if pos + 2 > end:
+        raise _defect("truncated header")
+    if data[pos] != tag:
+        raise _defect(f"expected tag 0x{tag:02x}, found 0x{data[pos]:02x}")
+    return _length(data, pos + 1, end)
+
+
+def _length(data, pos: int, end: int):
+    """Decode a length octet run at ``pos``; return (content_start, content_end)."""
+    if pos >= end:
+        raise _defect("truncated length")
+    first = data[pos]
+    pos += 1
+    if first < 0x80:
+        length = first
+    elif first == 0x80:
+        raise _defect("indefinite length")
+    else:
+        count = first & 0x7F
+        if count > 4:
+            raise _defect("length field too long")
+        if pos + count > end:
+            raise _defect("truncated length")
+        length = 0
+        for i in range(pos, pos + count):
+            length = (length << 8) | data[i]
+        pos += count
+    stop = pos + length
+    if stop > end:
+        raise _defect("length beyond end of data")
+    return pos, stop
+
+
+def _any(data, pos: int, end: int):
+    """Return (tag, content_start, content_end) of the TLV at ``pos``."""
+    if pos + 2 > end:
+        raise _defect("truncated header")
+    tag = data[pos]
+    if tag & 0x1F == 0x1F:
+        raise _defect("multi-byte tags are not used by SNMP")
+    start, stop = _length(data, pos + 1, end)
+    return tag, start, stop
+
+
+def _signed(data, start: int, stop: int) -> int:
+    if start == stop:
+        return 0
+    value = int.from_bytes(data[start:stop], "big", signed=True)
+    if value < _INT64_MIN or value > _INT64_MAX:
+        raise _defect("INTEGER out of 64-bit range")
+    return value
+
+
+def _integer(data, pos: int, end: int):
+    start, stop = _header(data, pos, end, 0x02)
+    return _signed(data, start, stop), stop
+
+
+def _unsigned(data, start: int, stop: int, size: int) -> int:
+    if stop - start > size:
+        start = stop - size
+    return int.from_bytes(data[start:stop], "big")
+
+
+def _octets(data, pos: int, end: int):
+    start, stop = _header(data, pos, end, 0x04)
+    return bytes(data[start:stop]), stop
+
+
+def decode_oid(data, start: int = 0, stop: int = -1) -> str:
+    """Decode the content octets of an OBJECT IDENTIFIER to dotted text."""
+    if stop < 0:
+        stop = len(data)
+    if start == stop:
+        return ""
+    arcs = []
+    value = 0
+    pending = False
+    for i in range(start, stop):
+        byte = data[i]
+        value = (value << 7) | (byte & 0x7F)
+        if value > _SUBID_MAX:
+            raise _defect("sub-identifier above 2^32-1")
+        if byte & 0x80:
+            pending = True
+            continue
+        pending = False
+        if arcs:
+            arcs.append(value)
+        elif value < 40:
+            arcs += (0, value)
+        elif value < 80:
+            arcs += (1, value - 40)
+        else:
+            arcs += (2, value - 80)
+        value = 0
+    if pending:
+        raise _defect("unterminated sub-identifier")
+    return ".".join(map(str, arcs))
+
+
+def _value(data, tag: int, start: int, stop: int):
+    if tag == 0x02:
+        return _signed(data, start, stop)
+    if tag in _RAW:
+        return bytes(data[start:stop])
+    if tag in _UNSIGNED32:
+        return _unsigned(data, start, stop, 4)
+    if tag == 0x06:
+        return decode_oid(data, start, stop)
+    if tag == 0x40:
+        if stop - start != 4:
+            raise _defect("IpAddress is not 4 bytes")
+        return "%d.%d.%d.%d" % tuple(data[start:stop])
+    if tag == 0x46:
+        return _unsigned(data, start, stop, 8)
+    if tag in _EMPTY:
+        if stop != start:
+            raise _defect("NULL with content")
+        return None
+    raise _defect(f"unknown value type 0x{tag:02x}")
+
+
+def _varbinds(data, pos: int, end: int) -> list:
+    start, stop = _header(data, pos, end, 0x30)
+    if stop != end:
+        raise _defect("bytes after the variable bindings")
+    out = []
+    pos = start
+    while pos < stop:
+        vb_start, vb_stop = _header(data, pos, stop, 0x30)
+        name_start, name_stop = _header(data, vb_start, vb_stop, 0x06)
+        oid = decode_oid(data, name_start, name_stop)
+        tag, v_start, v_stop = _any(data, name_stop, vb_stop)
+        if v_stop != vb_stop:
+            raise _defect("bytes after a variable binding")
+        out.append((oid, tag, _value(data, tag, v_start, v_stop)))
+        pos = vb_stop
+    return out
+
+
+def _pdu(data, pos: int, end: int) -> tuple:
+    if pos >= end:
+        raise _defect("missing PDU")
+    tag = data[pos]
+    if tag not in _PDU_TAGS:
+        raise DecodeError(ERR_UNKNOWN_PDU, f"unknown PDU type 0x{tag:02x}")
+    start, stop = _length(data, pos + 1, end)
+    if stop != end:
+        raise _defect("bytes after the PDU")
+    if tag == 0xA4:
+        o_start, o_stop = _header(data, start, stop, 0x06)
+        enterprise = decode_oid(data, o_start, o_stop)
+        a_start, a_stop = _header(data, o_stop, stop, 0x40)
+        if a_stop - a_start != 4:
+            raise _defect("agent-addr is not 4 bytes")
+        agent = "%d.%d.%d.%d" % tuple(data[a_start:a_stop])
+        generic, pos = _integer(data, a_stop, stop)
+        specific, pos = _integer(data, pos, stop)
+        t_start, t_stop = _header(data, pos, stop, 0x43)
+        stamp = _unsigned(data, t_start, t_stop, 4)
+        return (tag, enterprise, agent, generic, specific, stamp, _varbinds(data, t_stop, stop))
+    request_id, pos = _integer(data, start, stop)
+    error_status, pos = _integer(data, pos, stop)
+    error_index, pos = _integer(data, pos, stop)
+    return (tag, request_id, error_status, error_index, _varbinds(data, pos, stop))
+
+
+def _scoped(data, pos: int, end: int) -> tuple:
+    start, stop = _header(data, pos, end, 0x30)
+    engine, pos = _octets(data, start, stop)
+    name, pos = _octets(data, pos, stop)
+    return (engine, name, _pdu(data, pos, stop)), stop
+
+
+def decode_scoped_pdu(data) -> tuple:
+    """Decode a plaintext ScopedPDU, ignoring trailing cipher padding."""
+    return _scoped(data, 0, len(data))[0]
+
+
+def decode_message(data) -> tuple:
+    """Decode one SNMP datagram; see the module docstring for the result."""
+    end = len(data)
+    if end < 2 or data[0] != 0x30:
+        raise DecodeError(ERR_BAD_PACKET, "not an SNMP message")
+    start, stop = _length(data, 1, end)
+    if stop != end:
+        raise _defect("bytes after the message")
+    if start >= stop or data[start] != 0x02:
+        raise DecodeError(ERR_BAD_PACKET, "no version field")
+    version, pos = _integer(data, start, stop)
+    if version == 0 or version == 1:
+        community, pos = _octets(data, pos, stop)
+        return (version, community, _pdu(data, pos, stop))
+    if version != 3:
+        raise DecodeError(ERR_UNSUPPORTED_VERSION, f"unsupported SNMP version {version}")
+    # msgGlobalData
+    g_start, g_stop = _header(data, pos, stop, 0x30)
+    msg_id, pos = _integer(data, g_start, g_stop)
+    max_size, pos = _integer(data, pos, g_stop)
+    f_start, f_stop = _header(data, pos, g_stop, 0x04)
+    if f_stop == f_start:
+        raise _defect("empty msgFlags")
+    flags = data[f_start]
+    model, pos = _integer(data, f_stop, g_stop)
+    if pos != g_stop:
+        raise _defect("bytes after msgGlobalData")
+    if model != 3:
+        raise DecodeError(ERR_SECURITY_MODEL, f"security model {model} is not USM")
+    # msgSecurityParameters: an OCTET STRING wrapping the USM SEQUENCE
+    s_start, s_stop = _header(data, g_stop, stop, 0x04)
+    u_start, u_stop = _header(data, s_start, s_stop, 0x30)
+    if u_stop != s_stop:
+        raise _defect("bytes after UsmSecurityParameters")
+    engine_id, pos = _octets(data, u_start, u_stop)
+    boots, pos = _integer(data, pos, u_stop)
+    time, pos = _integer(data, pos, u_stop)
+    user, pos = _octets(data, pos, u_stop)
+    auth_offset, a_stop = _header(data, pos, u_stop, 0x04)
+    auth_params = bytes(data[auth_offset:a_stop])
+    priv_params, pos = _octets(data, a_stop, u_stop)
+    if pos != u_stop:
+        raise _defect("bytes after msgPrivacyParameters")
+    # msgData: plaintext ScopedPDU or encrypted OCTET STRING
+    if s_stop >= stop:
+        raise _defect("missing msgData")
+    if data[s_stop] == 0x04:
+        scoped, pos = _octets(data, s_stop, stop)
+    else:
+        scoped, pos = _scoped(data, s_stop, stop)
+    if pos != stop:
+        raise _defect("bytes after msgData")
+    return (3, msg_id, max_size, flags, model, engine_id, boots, time, user,
+            auth_params, auth_offset, priv_params, scoped)

@@ -1,0 +1,19 @@
+"""SNMP message decoding: the compiled ``_ber_c`` when built, else ``_ber_py``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._ber_py import decode_message, decode_oid, decode_scoped_pdu
+
+    USING_CYTHON: bool
+else:
+    from ._select import load as _load
+
+    _impl, USING_CYTHON = _load("ber")
+    decode_message = _impl.decode_message
+    decode_scoped_pdu = _impl.decode_scoped_pdu
+    decode_oid = _impl.decode_oid
+
+__all__ = ["decode_message", "decode_scoped_pdu", "decode_oid", "USING_CYTHON"]
