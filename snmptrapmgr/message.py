@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from .errors import ERR_BAD_PACKET, SNMPTrapMgrError
+from .errors import ERR_BAD_PACKET, ERR_NOT_IP_ADDRESS, SNMPTrapMgrError
+from .events import TYPE_NAMES
 from .oid import oid_to_ber
 
 __all__ = [
@@ -30,14 +31,6 @@ PDU_GETBULK = 0xA5
 PDU_INFORM = 0xA6
 PDU_TRAP = 0xA7
 PDU_REPORT = 0xA8
-
-# obj_type -> type string (DESIGN.md "Type strings")
-TYPE_NAMES = {
-    2: "Integer", 4: "OctetString", 5: "Null", 6: "ObjectID", 64: "IPAddress",
-    65: "Counter32", 66: "Gauge32", 67: "TimeTicks", 68: "Opaque", 69: "NSAP",
-    70: "Counter64", 71: "UnsignedInteger32", 128: "NoSuchObject",
-    129: "NoSuchInstance", 130: "EndOfMibView",
-}
 
 _UNSIGNED = {0x41: 4, 0x42: 4, 0x43: 4, 0x47: 4, 0x46: 8}
 
@@ -86,7 +79,7 @@ def encode_value(obj_type: int, value: object) -> bytes:
         except ValueError:
             parts = b""
         if len(parts) != 4:
-            raise SNMPTrapMgrError(303, f"not a dotted IPv4 address: {value!r}")
+            raise SNMPTrapMgrError(ERR_NOT_IP_ADDRESS, f"not a dotted IPv4 address: {value!r}")
         return encode_tlv(0x40, parts)
     if obj_type in (0x05, 0x80, 0x81, 0x82):
         return bytes((obj_type, 0))

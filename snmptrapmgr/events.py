@@ -1,0 +1,262 @@
+"""Event parameter classes, named and shaped as the reference documents them.
+
+The sans-IO receiver creates these directly, so one object carries a message
+from the decoder to the application.  Writable fields (``respond``,
+``accept``, ``password``, ``report``, ``security_level``, ``error_status``...)
+are plain attributes, read back after the handler returns.  Varbinds stay as
+the decoder's tuples until someone asks for ``objects``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+__all__ = [
+    "SNMPObject", "object_value_bytes",
+    "SNMPTrapMgrTrapEventParams", "SNMPTrapMgrInformRequestEventParams",
+    "SNMPTrapMgrBadPacketEventParams", "SNMPTrapMgrCacheEntryEventParams",
+    "SNMPTrapMgrCheckEngineEventParams", "SNMPTrapMgrDiscoveryRequestEventParams",
+    "SNMPTrapMgrErrorEventParams", "SNMPTrapMgrGetUserPasswordEventParams",
+    "SNMPTrapMgrGetUserSecurityLevelEventParams", "SNMPTrapMgrHashPasswordEventParams",
+    "SNMPTrapMgrPacketTraceEventParams",
+]
+
+TYPE_NAMES = {
+    2: "Integer", 4: "OctetString", 5: "Null", 6: "ObjectID", 64: "IPAddress",
+    65: "Counter32", 66: "Gauge32", 67: "TimeTicks", 68: "Opaque", 69: "NSAP",
+    70: "Counter64", 71: "UnsignedInteger32", 128: "NoSuchObject",
+    129: "NoSuchInstance", 130: "EndOfMibView",
+}
+
+
+def object_value_bytes(native: Any) -> bytes:
+    """The reference's obj_value: raw octets, ASCII decimal, dotted text, or b""."""
+    if native is None:
+        return b""
+    if isinstance(native, bytes):
+        return native
+    if isinstance(native, int):
+        return b"%d" % native
+    return native.encode("ascii")
+
+
+class SNMPObject:
+    """One varbind, valid after the event: ``oid``, ``obj_type``, ``value`` (bytes).
+
+    ``native`` is the decoded value (int, bytes, str or None) for code that
+    wants numbers as numbers.
+    """
+
+    __slots__ = ("oid", "obj_type", "native")
+
+    def __init__(self, oid: str, obj_type: int, native: Any) -> None:
+        self.oid = oid
+        self.obj_type = obj_type
+        self.native = native
+
+    @property
+    def value(self) -> bytes:
+        return object_value_bytes(self.native)
+
+    @property
+    def type_string(self) -> str:
+        return TYPE_NAMES.get(self.obj_type, "")
+
+    def __iter__(self):
+        return iter((self.oid, self.obj_type, self.value))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SNMPObject):
+            return (self.oid, self.obj_type, self.native) == (other.oid, other.obj_type, other.native)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.oid, self.obj_type, self.native))
+
+    def __repr__(self) -> str:
+        return f"SNMPObject({self.oid!r}, {self.type_string}, {self.native!r})"
+
+
+class _Notification:
+    """What a trap and an inform share: the message, its sender, its varbinds."""
+
+    __slots__ = (
+        "snmp_version", "request_id", "community", "user", "security_level",
+        "trap_oid", "time_stamp", "source_address", "source_port", "varbinds",
+        "engine_id", "context_engine_id", "context_name", "_objects",
+    )
+
+    def __init__(self, snmp_version: int, request_id: int, community: str, user: str,
+                 security_level: int, trap_oid: str, time_stamp: int, source_address: str,
+                 source_port: int, varbinds: list) -> None:
+        self.snmp_version = snmp_version
+        self.request_id = request_id
+        self.community = community
+        self.user = user
+        self.security_level = security_level
+        self.trap_oid = trap_oid
+        self.time_stamp = time_stamp
+        self.source_address = source_address
+        self.source_port = source_port
+        self.varbinds = varbinds
+        self.engine_id = b""
+        self.context_engine_id = b""
+        self.context_name = b""
+        self._objects: Optional[tuple] = None
+
+    @property
+    def objects(self) -> tuple:
+        """Every received varbind, in order, as SNMPObjects."""
+        if self._objects is None:
+            self._objects = tuple(SNMPObject(o, t, v) for o, t, v in self.varbinds)
+        return self._objects
+
+
+class SNMPTrapMgrTrapEventParams(_Notification):
+    """A trap.  v1 traps also carry enterprise, generic/specific and the RFC 3584 OID."""
+
+    __slots__ = ("agent_address", "enterprise", "generic_trap", "specific_trap",
+                 "rfc3584_trap_oid")
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.agent_address = ""
+        self.enterprise = ""
+        self.generic_trap = -1
+        self.specific_trap = 0
+        self.rfc3584_trap_oid = self.trap_oid
+
+
+class SNMPTrapMgrInformRequestEventParams(_Notification):
+    """An inform; set ``respond`` True (and optionally an error) to acknowledge it."""
+
+    __slots__ = ("error_index", "error_status", "error_description", "respond", "message_id",
+                 "reply_context")
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.error_index = 0
+        self.error_status = 0
+        self.error_description = ""
+        self.respond = False
+        self.message_id = 0
+        self.reply_context: Any = None
+
+
+class SNMPTrapMgrBadPacketEventParams:
+    __slots__ = ("packet", "source_address", "source_port", "error_code",
+                 "error_description", "report", "reply_context")
+
+    def __init__(self, packet: bytes, source_address: str, source_port: int, error_code: int,
+                 error_description: str, reply_context: Any = None) -> None:
+        self.packet = packet
+        self.source_address = source_address
+        self.source_port = source_port
+        self.error_code = error_code
+        self.error_description = error_description
+        self.report = False
+        self.reply_context = reply_context
+
+
+class SNMPTrapMgrCacheEntryEventParams:
+    __slots__ = ("engine_id", "engine_boots", "engine_time", "user", "authentication_protocol",
+                 "authentication_password", "encryption_algorithm", "encryption_password")
+
+    def __init__(self, engine_id: bytes, engine_boots: int, engine_time: int, user: str,
+                 authentication_protocol: str, authentication_password: str,
+                 encryption_algorithm: str, encryption_password: str) -> None:
+        self.engine_id = engine_id
+        self.engine_boots = engine_boots
+        self.engine_time = engine_time
+        self.user = user
+        self.authentication_protocol = authentication_protocol
+        self.authentication_password = authentication_password
+        self.encryption_algorithm = encryption_algorithm
+        self.encryption_password = encryption_password
+
+
+class SNMPTrapMgrCheckEngineEventParams:
+    __slots__ = ("engine_id", "engine_boots", "engine_time", "user", "security_level",
+                 "remote_address", "remote_port", "is_new", "accept")
+
+    def __init__(self, engine_id: bytes, engine_boots: int, engine_time: int, user: str,
+                 security_level: int, remote_address: str, remote_port: int, is_new: bool,
+                 accept: bool) -> None:
+        self.engine_id = engine_id
+        self.engine_boots = engine_boots
+        self.engine_time = engine_time
+        self.user = user
+        self.security_level = security_level
+        self.remote_address = remote_address
+        self.remote_port = remote_port
+        self.is_new = is_new
+        self.accept = accept
+
+
+class SNMPTrapMgrDiscoveryRequestEventParams:
+    __slots__ = ("engine_id", "engine_boots", "engine_time", "user", "security_level",
+                 "source_address", "source_port", "respond", "reply_context")
+
+    def __init__(self, engine_id: bytes, engine_boots: int, engine_time: int, user: str,
+                 security_level: int, source_address: str, source_port: int,
+                 reply_context: Any = None) -> None:
+        self.engine_id = engine_id
+        self.engine_boots = engine_boots
+        self.engine_time = engine_time
+        self.user = user
+        self.security_level = security_level
+        self.source_address = source_address
+        self.source_port = source_port
+        self.respond = True
+        self.reply_context = reply_context
+
+
+class SNMPTrapMgrErrorEventParams:
+    __slots__ = ("error_code", "description")
+
+    def __init__(self, error_code: int, description: str) -> None:
+        self.error_code = error_code
+        self.description = description
+
+
+class SNMPTrapMgrGetUserPasswordEventParams:
+    """``key`` (bytes) may be set instead of ``password``: a localized key."""
+
+    __slots__ = ("password_type", "user", "engine_id", "password", "algorithm", "key")
+
+    def __init__(self, password_type: int, user: str, engine_id: bytes, password: str = "",
+                 algorithm: int = 0) -> None:
+        self.password_type = password_type
+        self.user = user
+        self.engine_id = engine_id
+        self.password = password
+        self.algorithm = algorithm
+        self.key = b""
+
+
+class SNMPTrapMgrGetUserSecurityLevelEventParams:
+    __slots__ = ("user", "engine_id", "security_level")
+
+    def __init__(self, user: str, engine_id: bytes, security_level: int) -> None:
+        self.user = user
+        self.engine_id = engine_id
+        self.security_level = security_level
+
+
+class SNMPTrapMgrHashPasswordEventParams:
+    __slots__ = ("password", "auth_algorithm", "hash")
+
+    def __init__(self, password: str, auth_algorithm: int, hash: str = "") -> None:  # noqa: A002
+        self.password = password
+        self.auth_algorithm = auth_algorithm
+        self.hash = hash
+
+
+class SNMPTrapMgrPacketTraceEventParams:
+    __slots__ = ("packet", "direction", "packet_address", "packet_port")
+
+    def __init__(self, packet: bytes, direction: int, packet_address: str, packet_port: int) -> None:
+        self.packet = packet
+        self.direction = direction
+        self.packet_address = packet_address
+        self.packet_port = packet_port
