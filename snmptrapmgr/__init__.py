@@ -6,10 +6,14 @@ from ._select import available as available_implementations
 from ._select import current as _current
 from ._select import use as use_implementation
 from .errors import SNMPTrapMgrError
+from .events import SNMPObject
+from .trapmgr import SNMPTrapMgr
 
 implementation: str = _current()
 
 __all__ = [
+    "SNMPTrapMgr",
+    "SNMPObject",
     "SNMPTrapMgrError",
     "implementation",
     "available_implementations",

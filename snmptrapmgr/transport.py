@@ -1,0 +1,149 @@
+"""The UDP listening point: the only module that imports ``socket``.
+
+It binds, sets the socket options the settings ask for, receives datagrams in
+batches into one preallocated buffer, and sends replies.  Errors become
+:class:`SNMPTrapMgrError` with the reference's 10xxx socket codes.
+"""
+
+from __future__ import annotations
+
+import errno
+import select
+import socket
+from typing import Any, Optional
+
+from .errors import (
+    ERR_ACCESS_DENIED,
+    ERR_ADDRESS_IN_USE,
+    ERR_CANNOT_ASSIGN_ADDRESS,
+    ERR_INVALID_ARGUMENT,
+    SNMPTrapMgrError,
+)
+
+__all__ = ["UDPTransport"]
+
+_ERRNO_CODES = {
+    errno.EADDRINUSE: ERR_ADDRESS_IN_USE,
+    errno.EADDRNOTAVAIL: ERR_CANNOT_ASSIGN_ADDRESS,
+    errno.EACCES: ERR_ACCESS_DENIED,
+    errno.EINVAL: ERR_INVALID_ARGUMENT,
+}
+
+
+def _socket_error(exc: OSError, what: str) -> SNMPTrapMgrError:
+    code = _ERRNO_CODES.get(exc.errno or 0, 10000 + (exc.errno or 0))
+    return SNMPTrapMgrError(code, f"{what}: {exc.strerror or exc}")
+
+
+class UDPTransport:
+    """One bound, non-blocking UDP socket."""
+
+    def __init__(self) -> None:
+        self.sock: Optional[socket.socket] = None
+        self.max_packet = 65535
+        self._buffer = bytearray(0)
+        self._view = memoryview(self._buffer)
+
+    def open(self, host: str, port: int, *, ipv6: bool = False, share: bool = False,
+             force_port: bool = True, rcvbuf: int = 0, sndbuf: int = 0,
+             dont_fragment: bool = False, max_packet: int = 65535) -> tuple[str, int]:
+        """Bind and return the (address, port) actually bound."""
+        family = socket.AF_INET6 if ipv6 else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            if share:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if hasattr(socket, "SO_REUSEPORT"):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if rcvbuf > 0:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            if sndbuf > 0:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+            if dont_fragment and not ipv6 and hasattr(socket, "IP_MTU_DISCOVER"):
+                sock.setsockopt(socket.IPPROTO_IP, socket.IP_MTU_DISCOVER, socket.IP_PMTUDISC_DO)
+            bind_host = host or ("::" if ipv6 else "0.0.0.0")
+            try:
+                sock.bind((bind_host, port))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE and not force_port and port != 0:
+                    sock.bind((bind_host, 0))
+                else:
+                    raise _socket_error(exc, f"cannot bind {bind_host}:{port}") from None
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+        self.max_packet = max_packet
+        # one byte more than allowed, so an oversized datagram shows as truncated
+        self._buffer = bytearray(max_packet + 1)
+        self._view = memoryview(self._buffer)
+        address = sock.getsockname()
+        return address[0], address[1]
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def fileno(self) -> int:
+        return self.sock.fileno() if self.sock is not None else -1
+
+    def buffer_sizes(self) -> tuple[int, int]:
+        """SO_RCVBUF and SO_SNDBUF as the kernel reports them."""
+        if self.sock is None:
+            return 0, 0
+        return (self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
+                self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a datagram; True if one is waiting."""
+        if self.sock is None:
+            return False
+        try:
+            readable, _, _ = select.select([self.sock], [], [], timeout)
+        except (OSError, ValueError):
+            return False
+        return bool(readable)
+
+    def receive(self, limit: int) -> list[tuple[bytes, Any, bool]]:
+        """Up to ``limit`` waiting datagrams as (data, address, oversized)."""
+        sock = self.sock
+        if sock is None:
+            return []
+        out = []
+        view = self._view
+        size = len(self._buffer)
+        recv = sock.recvfrom_into
+        for _ in range(limit):
+            try:
+                count, address = recv(self._buffer, size)
+            except (BlockingIOError, InterruptedError):
+                break
+            except ConnectionRefusedError:
+                continue  # ICMP port unreachable from an earlier reply
+            except OSError:
+                break
+            if count > self.max_packet:
+                out.append((bytes(view[:self.max_packet]), address, True))
+            else:
+                out.append((bytes(view[:count]), address, False))
+        return out
+
+    def send(self, data: bytes, address: Any) -> None:
+        if self.sock is None:
+            return
+        try:
+            self.sock.sendto(data, address)
+        except BlockingIOError:
+            # a full send buffer: wait briefly once, then give up on this reply
+            if self.wait_writable(0.05):
+                self.sock.sendto(data, address)
+        except OSError as exc:
+            raise _socket_error(exc, f"cannot send to {address[0]}:{address[1]}") from None
+
+    def wait_writable(self, timeout: float) -> bool:
+        if self.sock is None:
+            return False
+        _, writable, _ = select.select([], [self.sock], [], timeout)
+        return bool(writable)
