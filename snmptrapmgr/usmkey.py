@@ -1,29 +1,25 @@
-"""USM password-to-key and localization: picks the compiled twin when it is there.
+"""USM password-to-key and localization: the compiled twin when it is there.
 
 ``SNMPTRAPMGR_NO_EXTENSIONS=1`` forces the pure-Python twin (type checkers always
-see it); otherwise ``snmptrapmgr._usmkey_c`` is used if it was built.
-``USING_CYTHON`` says which one loaded.
+see it); otherwise ``snmptrapmgr._usmkey_c`` is used if it was built, else
+``snmptrapmgr._usmkey_py``.  ``USING_CYTHON`` says which one loaded;
+``snmptrapmgr._select.use()`` may rebind all three names at run time.
 """
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 __all__ = ["password_to_key", "localize_key", "USING_CYTHON"]
 
-USING_CYTHON: bool
-
-if TYPE_CHECKING or os.environ.get("SNMPTRAPMGR_NO_EXTENSIONS") == "1":
+if TYPE_CHECKING:
     from ._usmkey_py import localize_key, password_to_key
 
-    USING_CYTHON = False
+    USING_CYTHON: bool
 else:
-    try:
-        from ._usmkey_c import localize_key, password_to_key
+    from ._select import load as _load
 
-        USING_CYTHON = True
-    except ImportError:
-        from ._usmkey_py import localize_key, password_to_key
-
-        USING_CYTHON = False
+    _impl, USING_CYTHON = _load("usmkey")
+    password_to_key = _impl.password_to_key
+    localize_key = _impl.localize_key
+    del _impl, _load

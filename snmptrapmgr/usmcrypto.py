@@ -1,0 +1,319 @@
+"""USM crypto primitives as pure functions and small key objects.
+
+Authentication: HMAC-MD5-96, HMAC-SHA-96 (RFC 3414) and the HMAC-SHA-2 family
+(RFC 7860, plus SHA-224 and SHA-384 as codes 5 and 6).  Privacy: DES-CBC
+(RFC 3414 8.1), 3DES-EDE-CBC (draft-reeder-snmpv3-usm-3desede), AES-CFB128
+(RFC 3826) with 128/192/256-bit keys (draft-blumenthal-aes-usm-04), and the two
+key extensions vendors use for keys longer than the localized key.
+
+Keys are turned into ``AuthKey`` / ``PrivKey`` objects once (per user and
+engine, by the cache), so nothing here is derived per packet.  Bad input to
+``PrivKey.decrypt`` raises ``SNMPTrapMgrError(ERR_DECRYPTION_FAILED)`` only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import NamedTuple
+
+from Crypto.Cipher import AES, DES, DES3
+
+from . import usmkey  # looked up per call: _select.use() may rebind its twin
+from .errors import (
+    ERR_DECRYPTION_FAILED,
+    ERR_KEY_LENGTH,
+    ERR_SECURITY_MODEL,
+    SNMPTrapMgrError,
+)
+
+__all__ = [
+    "AuthProtocol",
+    "PrivProtocol",
+    "AUTH_PROTOCOLS",
+    "PRIV_PROTOCOLS",
+    "AUTH_MD5",
+    "AUTH_SHA1",
+    "AUTH_SHA256",
+    "AUTH_SHA512",
+    "AUTH_SHA224",
+    "AUTH_SHA384",
+    "PRIV_DES",
+    "PRIV_AES128",
+    "PRIV_3DES",
+    "PRIV_AES192",
+    "PRIV_AES256",
+    "AuthKey",
+    "PrivKey",
+    "extend_key_blumenthal",
+    "extend_key_reeder",
+    "priv_key",
+]
+
+
+class AuthProtocol(NamedTuple):
+    """One USM authentication protocol: its hash and the truncated MAC length."""
+
+    code: int
+    name: str
+    hash_name: str
+    mac_length: int
+
+
+class PrivProtocol(NamedTuple):
+    """One USM privacy protocol and how many key octets it consumes."""
+
+    code: int
+    name: str
+    key_length: int
+
+
+AUTH_MD5, AUTH_SHA1, AUTH_SHA256, AUTH_SHA512, AUTH_SHA224, AUTH_SHA384 = 1, 2, 3, 4, 5, 6
+PRIV_DES, PRIV_AES128, PRIV_3DES, PRIV_AES192, PRIV_AES256 = 1, 2, 3, 4, 5
+
+AUTH_PROTOCOLS: dict[int, AuthProtocol] = {
+    p.code: p
+    for p in (
+        AuthProtocol(AUTH_MD5, "MD5", "md5", 12),  # HMAC-MD5-96
+        AuthProtocol(AUTH_SHA1, "SHA", "sha1", 12),  # HMAC-SHA-96
+        AuthProtocol(AUTH_SHA256, "SHA256", "sha256", 24),  # HMAC-192-SHA-256
+        AuthProtocol(AUTH_SHA512, "SHA512", "sha512", 48),  # HMAC-384-SHA-512
+        AuthProtocol(AUTH_SHA224, "SHA224", "sha224", 16),  # HMAC-128-SHA-224
+        AuthProtocol(AUTH_SHA384, "SHA384", "sha384", 32),  # HMAC-256-SHA-384
+    )
+}
+
+PRIV_PROTOCOLS: dict[int, PrivProtocol] = {
+    p.code: p
+    for p in (
+        PrivProtocol(PRIV_DES, "DES", 16),  # 8 key + 8 pre-IV
+        PrivProtocol(PRIV_AES128, "AES128", 16),
+        PrivProtocol(PRIV_3DES, "3DES", 32),  # 24 key + 8 pre-IV
+        PrivProtocol(PRIV_AES192, "AES192", 24),
+        PrivProtocol(PRIV_AES256, "AES256", 32),
+    )
+}
+
+_HASH_NEW = {
+    "md5": hashlib.md5,
+    "sha1": hashlib.sha1,
+    "sha224": hashlib.sha224,
+    "sha256": hashlib.sha256,
+    "sha384": hashlib.sha384,
+    "sha512": hashlib.sha512,
+}
+
+_U32 = 0xFFFFFFFF
+_U64 = 0xFFFFFFFFFFFFFFFF
+
+
+def _unsupported(what: str, value: object) -> SNMPTrapMgrError:
+    return SNMPTrapMgrError(ERR_SECURITY_MODEL, f"unsupported {what}: {value!r}")
+
+
+def _decryption_failed(why: str) -> SNMPTrapMgrError:
+    return SNMPTrapMgrError(ERR_DECRYPTION_FAILED, why)
+
+
+def _auth_protocol(code: int) -> AuthProtocol:
+    try:
+        return AUTH_PROTOCOLS[code]
+    except (KeyError, TypeError):
+        raise _unsupported("authentication protocol", code) from None
+
+
+def _priv_protocol(code: int) -> PrivProtocol:
+    try:
+        return PRIV_PROTOCOLS[code]
+    except (KeyError, TypeError):
+        raise _unsupported("privacy protocol", code) from None
+
+
+def _hash_new(hash_name: str):
+    try:
+        return _HASH_NEW[hash_name]
+    except (KeyError, TypeError):
+        raise _unsupported("hash", hash_name) from None
+
+
+# --------------------------------------------------------------------------- auth
+
+
+class AuthKey:
+    """A localized authentication key with its HMAC key schedule computed once.
+
+    ``hmac.new(key)`` hashes the inner and outer pads; each message then starts
+    from a ``copy()`` of that state instead of redoing it.
+    """
+
+    __slots__ = ("protocol", "mac_length", "_hmac", "_zeros")
+
+    def __init__(self, key: bytes, auth_code: int) -> None:
+        self.protocol = _auth_protocol(auth_code)
+        self.mac_length = self.protocol.mac_length
+        self._hmac = hmac.new(bytes(key), digestmod=self.protocol.hash_name)
+        self._zeros = bytes(self.mac_length)
+
+    def sign(self, message: bytes) -> bytes:
+        """MAC of a whole message whose auth-parameters octets are already zeros."""
+        h = self._hmac.copy()
+        h.update(message)
+        return h.digest()[: self.mac_length]
+
+    def verify(self, message: bytes, offset: int, mac: bytes) -> bool:
+        """Check ``mac``, found at ``message[offset:]``, without searching for it.
+
+        The MAC was computed with that field zeroed, so the zeros are fed in its
+        place (three slices of one memoryview: no copy of the message).
+        """
+        n = self.mac_length
+        if len(mac) != n or offset < 0 or offset + n > len(message):
+            return False
+        view = memoryview(message)
+        h = self._hmac.copy()
+        h.update(view[:offset])
+        h.update(self._zeros)
+        h.update(view[offset + n :])
+        return hmac.compare_digest(h.digest()[:n], mac)
+
+
+# --------------------------------------------------------------- key extension
+
+
+def extend_key_blumenthal(localized: bytes, need: int, hash_name: str) -> bytes:
+    """draft-blumenthal-aes-usm-04: K = K || H(K) until long enough, then truncate."""
+    new = _hash_new(hash_name)
+    key = bytes(localized)
+    while len(key) < need:
+        key += new(key).digest()
+    return key[:need]
+
+
+def extend_key_reeder(
+    localized: bytes, need: int, hash_name: str, engine_id: bytes
+) -> bytes:
+    """draft-reeder-snmpv3-usm-3desede: K = K || localize(passwordToKey(K)) (Cisco's AES too)."""
+    _hash_new(hash_name)
+    key = bytes(localized)
+    while len(key) < need:
+        key += usmkey.localize_key(
+            usmkey.password_to_key(key, hash_name), engine_id, hash_name
+        )
+    return key[:need]
+
+
+def priv_key(
+    localized_priv: bytes, priv_code: int, hash_name: str, engine_id: bytes, mode: str
+) -> bytes:
+    """The key material a privacy protocol consumes, from the localized privacy key.
+
+    ``mode`` ("reeder" or "blumenthal") only matters for AES-192/256 when the
+    localized key is shorter than the cipher key; 3DES is always Reeder.
+    """
+    proto = _priv_protocol(priv_code)
+    if mode not in ("reeder", "blumenthal"):
+        raise _unsupported("key extension mode", mode)
+    need = proto.key_length
+    key = bytes(localized_priv)
+    if priv_code in (PRIV_DES, PRIV_AES128):
+        if len(key) < need:
+            raise SNMPTrapMgrError(ERR_KEY_LENGTH, f"{proto.name} needs {need} key octets")
+        return key[:need]
+    if priv_code == PRIV_3DES or mode == "reeder":
+        return extend_key_reeder(key, need, hash_name, engine_id)
+    return extend_key_blumenthal(key, need, hash_name)
+
+
+# ------------------------------------------------------------------------ privacy
+
+
+def _xor8(a: bytes, b: bytes) -> bytes:
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(8, "big")
+
+
+class PrivKey:
+    """Privacy key material split once into cipher key and pre-IV."""
+
+    __slots__ = ("protocol", "_key", "_pre_iv", "_des_key")
+
+    def __init__(self, key: bytes, priv_code: int) -> None:
+        self.protocol = proto = _priv_protocol(priv_code)
+        key = bytes(key)
+        if len(key) < proto.key_length:
+            raise SNMPTrapMgrError(
+                ERR_KEY_LENGTH, f"{proto.name} needs {proto.key_length} key octets"
+            )
+        self._pre_iv = b""
+        self._des_key = b""
+        if priv_code == PRIV_DES:
+            self._key, self._pre_iv = key[:8], key[8:16]
+        elif priv_code == PRIV_3DES:
+            self._key, self._pre_iv = key[:24], key[24:32]
+            self._des_key = _degenerate_3des(self._key)
+        else:
+            self._key = key[: proto.key_length]
+
+    def _cbc(self, iv: bytes):
+        if self.protocol.code == PRIV_DES:
+            return DES.new(self._key, DES.MODE_CBC, iv=iv)
+        if self._des_key:
+            return DES.new(self._des_key, DES.MODE_CBC, iv=iv)
+        return DES3.new(self._key, DES3.MODE_CBC, iv=iv)
+
+    def _aes(self, engine_boots: int, engine_time: int, salt: bytes):
+        iv = engine_boots.to_bytes(4, "big") + engine_time.to_bytes(4, "big") + salt
+        return AES.new(self._key, AES.MODE_CFB, iv=iv, segment_size=128)
+
+    def decrypt(
+        self, ciphertext: bytes, priv_params: bytes, engine_boots: int, engine_time: int
+    ) -> bytes:
+        """Decrypt an encryptedPDU; msgPrivacyParameters is the 8-octet salt."""
+        if len(priv_params) != 8:
+            raise _decryption_failed("privacy parameters must be 8 octets")
+        if not ciphertext:
+            raise _decryption_failed("empty encrypted PDU")
+        salt = bytes(priv_params)
+        try:
+            if self.protocol.code in (PRIV_DES, PRIV_3DES):
+                if len(ciphertext) % 8:
+                    raise _decryption_failed("encrypted PDU is not a multiple of 8 octets")
+                return self._cbc(_xor8(self._pre_iv, salt)).decrypt(ciphertext)
+            if not (0 <= engine_boots <= _U32 and 0 <= engine_time <= _U32):
+                raise _decryption_failed("engine boots/time out of range")
+            return self._aes(engine_boots, engine_time, salt).decrypt(ciphertext)
+        except (ValueError, TypeError) as exc:
+            raise _decryption_failed(str(exc)) from None
+
+    def encrypt(
+        self, plaintext: bytes, engine_boots: int, engine_time: int, salt_counter: int
+    ) -> tuple[bytes, bytes]:
+        """Encrypt a scopedPDU; returns (ciphertext, msgPrivacyParameters).
+
+        DES/3DES salt = engineBoots || low 32 bits of ``salt_counter``; AES salt =
+        the 64-bit ``salt_counter``.  The caller keeps the counter moving.
+        """
+        if not plaintext:
+            raise _decryption_failed("empty scoped PDU")
+        if not (0 <= engine_boots <= _U32 and 0 <= engine_time <= _U32):
+            raise _decryption_failed("engine boots/time out of range")
+        if self.protocol.code in (PRIV_DES, PRIV_3DES):
+            salt = engine_boots.to_bytes(4, "big") + (salt_counter & _U32).to_bytes(4, "big")
+            pad = -len(plaintext) % 8
+            data = bytes(plaintext) + bytes(pad) if pad else plaintext
+            return self._cbc(_xor8(self._pre_iv, salt)).encrypt(data), salt
+        salt = (salt_counter & _U64).to_bytes(8, "big")
+        return self._aes(engine_boots, engine_time, salt).encrypt(plaintext), salt
+
+
+def _degenerate_3des(key: bytes) -> bytes:
+    """The single-DES key a degenerate 3DES key reduces to, else b"".
+
+    EDE with K1 == K2 is E(K3), with K2 == K3 it is E(K1) (parity bits ignored);
+    pycryptodome refuses such keys, but a peer may have one, so run that DES.
+    """
+    k1, k2, k3 = (bytes(b & 0xFE for b in key[i : i + 8]) for i in (0, 8, 16))
+    if k1 == k2:
+        return key[16:24]
+    if k2 == k3:
+        return key[:8]
+    return b""
