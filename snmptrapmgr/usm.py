@@ -305,6 +305,7 @@ class USMEngine:
                               "usmStatsWrongDigests", reportable)
             if learned is not None:
                 learned.auth_protocol = auth_key.protocol.code
+                learned.level = 1
 
         # 5. timeliness and on_check_engine
         rec = None

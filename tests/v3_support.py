@@ -132,6 +132,7 @@ class UdpLoop:
         self.respond_informs = respond_informs
         self.report_bad = report_bad
         self.events: list = []
+        self.datagrams: list = []
         self.sent: list = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
@@ -161,6 +162,7 @@ class UdpLoop:
             data, addr = self.sock.recvfrom(65535)
         except socket.timeout:
             return False
+        self.datagrams.append(data)
         for event in self.receiver.receive_datagram(data, addr, time.time()):
             if isinstance(event, SNMPTrapMgrInformRequestEventParams):
                 event.respond = self.respond_informs
