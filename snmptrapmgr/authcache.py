@@ -248,6 +248,8 @@ class AuthCache:
                       self._priv_keys):
             table.clear()
 
+    clear = clear_cache  # the facade's spelling
+
     def entries(self, user: Optional[str] = None,
                 now: Optional[float] = None) -> Iterator[SNMPTrapMgrCacheEntryEventParams]:
         """One entry per (engine, user); an engine without users gives one with empty user fields.

@@ -275,7 +275,7 @@ class USMEngine:
                 if record is not None and record.auth_key:
                     event.key = record.auth_key
                 hooks.get_user_password(event)
-                key = bytes(event.key or b"")
+                key = _key_bytes(event.key)
                 password = event.password or ""
                 algorithm = _int(event.algorithm, 0)
                 if not key and not password:
@@ -414,7 +414,7 @@ class USMEngine:
                 event.key = record.priv_key
             if hooks.get_user_password is not None:
                 hooks.get_user_password(event)
-            key = bytes(event.key or b"")
+            key = _key_bytes(event.key)
             password = event.password or ""
             algorithm = _int(event.algorithm, 1) or 1
             if not key and not password:
@@ -527,6 +527,18 @@ def _int(value: Any, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def _key_bytes(value: Any) -> bytes:
+    """A localized key set in on_get_user_password: bytes, or hex text (AuthenticationKey)."""
+    if not value:
+        return b""
+    if isinstance(value, str):
+        try:
+            return bytes.fromhex(value)
+        except ValueError:
+            raise _Reject(ERR_MISSING_AUTH_PASSWORD, "key is not hex") from None
+    return bytes(value)
 
 
 def _outside_window(rec: Any, boots: int, etime: int, now: float, window: int) -> bool:
