@@ -1,0 +1,320 @@
+"""Bounded fuzz runner for the SNMP message decoder (not a pytest module).
+
+    python tests/fuzz_decoder.py --count 2000000 --seconds 600 [--impl cython|python] [--seed N]
+
+Builds valid v1 / v2c / inform / v3 (plaintext and encrypted) messages with the
+``snmptrapmgr.message`` encoders, mutates them (byte flips, interesting bytes,
+truncation, insertion, deletion, duplication, splicing, length-field edits) and
+feeds every datagram to ``decode_message`` of the chosen twin (and, for part of
+them, the ScopedPDU inside to ``decode_scoped_pdu``).  Every outcome must be a
+result or a ``DecodeError``; a sample is also decoded by the pure-Python twin,
+which must agree exactly (same result, or DecodeError with the same code).  A
+crash of the compiled code kills the process (faulthandler prints where); the
+run is reproducible from the printed seed.  Exit status is 1 on any mismatch
+or unexpected exception.
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+try:
+    import snmptrapmgr  # noqa: F401
+except ImportError:  # run from a checkout without installing: use the source tree
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from snmptrapmgr import _ber_py
+from snmptrapmgr.errors import DecodeError
+from snmptrapmgr.message import (
+    encode_community_message,
+    encode_pdu,
+    encode_scoped_pdu,
+    encode_tlv,
+    encode_v1_trap_pdu,
+    encode_v3_message,
+)
+
+_INTERESTING = (0x00, 0x01, 0x02, 0x04, 0x05, 0x06, 0x1F, 0x30, 0x40, 0x41, 0x46, 0x7F,
+                0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x88, 0xA0, 0xA4, 0xA7, 0xA9, 0xFE, 0xFF)
+_CONSTRUCTED = frozenset((0x30, *range(0xA0, 0xA9)))
+
+
+# --------------------------------------------------------------------------- seeds
+
+def _random_oid(rng: random.Random) -> str:
+    first = rng.randrange(3)
+    second = rng.randrange(40) if first < 2 else rng.choice((0, 1, 5, 100, 0xFFFFFFFF - 80))
+    arcs = [first, second]
+    for _ in range(rng.choice((0, 1, 3, 8, 12, 20, 140))):
+        arcs.append(rng.choice((0, 1, 127, 128, 16383, 16384, 0xFFFFFFFF, rng.randrange(1 << 32))))
+    return ".".join(map(str, arcs))
+
+
+def _random_value(rng: random.Random):
+    kind = rng.choice((0x02, 0x04, 0x05, 0x06, 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
+                       0x80, 0x81, 0x82))
+    if kind == 0x02:
+        bits = rng.choice((7, 8, 31, 32, 63))
+        return kind, rng.randrange(-(1 << bits), 1 << bits)
+    if kind in (0x04, 0x44, 0x45):
+        return kind, rng.randbytes(rng.choice((0, 1, 5, 18, 127, 128, 300)))
+    if kind == 0x06:
+        return kind, _random_oid(rng)
+    if kind == 0x40:
+        return kind, ".".join(str(rng.randrange(256)) for _ in range(4))
+    if kind == 0x46:
+        return kind, rng.choice((0, 1, (1 << 64) - 1, rng.randrange(1 << 64)))
+    if kind in (0x41, 0x42, 0x43, 0x47):
+        return kind, rng.choice((0, 0x7F, 0x80, 0xFFFFFFFF, rng.randrange(1 << 32)))
+    return kind, None
+
+
+def _random_varbinds(rng: random.Random) -> list:
+    return [(_random_oid(rng), *_random_value(rng)) for _ in range(rng.choice((0, 1, 2, 4, 7, 12)))]
+
+
+def typical_v2c_trap(request_id: int = 0x12345678) -> bytes:
+    """The benchmark's "typical v2c trap": linkDown with six ifTable objects."""
+    varbinds = [
+        ("1.3.6.1.2.1.1.3.0", 0x43, 123456),
+        ("1.3.6.1.6.3.1.1.4.1.0", 0x06, "1.3.6.1.6.3.1.1.5.3"),
+        ("1.3.6.1.2.1.2.2.1.1.3", 0x02, 3),
+        ("1.3.6.1.2.1.2.2.1.2.3", 0x04, b"GigabitEthernet0/3"),
+        ("1.3.6.1.2.1.2.2.1.7.3", 0x02, 1),
+        ("1.3.6.1.2.1.2.2.1.8.3", 0x02, 2),
+        ("1.3.6.1.2.1.31.1.1.1.6.3", 0x46, 1234567890123),
+    ]
+    return encode_community_message(1, b"public", encode_pdu(0xA7, request_id, 0, 0, varbinds))
+
+
+def random_message(rng: random.Random) -> bytes:
+    """One valid datagram of a random kind; for v3 sometimes encrypted."""
+    kind = rng.randrange(5)
+    varbinds = _random_varbinds(rng)
+    if kind == 0:
+        pdu = encode_v1_trap_pdu(_random_oid(rng), ".".join(str(rng.randrange(256)) for _ in range(4)),
+                                 rng.randrange(7), rng.randrange(-(1 << 31), 1 << 31),
+                                 rng.randrange(1 << 32), varbinds)
+        return encode_community_message(0, rng.randbytes(rng.randrange(12)), pdu)
+    tag = rng.choice((0xA7, 0xA6, 0xA2, 0xA8, 0xA0))
+    pdu = encode_pdu(tag, rng.randrange(-(1 << 31), 1 << 31), rng.randrange(20), rng.randrange(20), varbinds)
+    if kind in (1, 2):
+        return encode_community_message(1, rng.randbytes(rng.randrange(12)), pdu)
+    scoped = encode_scoped_pdu(rng.randbytes(rng.randrange(32)), rng.randbytes(rng.randrange(8)), pdu)
+    flags = rng.choice((0, 1, 3, 4, 5, 7))
+    if kind == 4:
+        scoped = encode_tlv(0x04, rng.randbytes(rng.randrange(0, 300)))
+    message, _ = encode_v3_message(rng.randrange(1 << 31), rng.choice((484, 1500, 65507)), flags,
+                                   rng.randbytes(rng.choice((0, 5, 12, 32))), rng.randrange(1 << 31),
+                                   rng.randrange(1 << 31), rng.randbytes(rng.randrange(32)),
+                                   rng.randbytes(rng.choice((0, 12, 16, 24, 32, 48))),
+                                   rng.randbytes(rng.choice((0, 8))), scoped)
+    return message
+
+
+def length_fields(data: bytes) -> list:
+    """(offset, size) of every length field reachable through constructed TLVs."""
+    found = []
+    stack = [(0, len(data))]
+    while stack:
+        pos, end = stack.pop()
+        while pos + 2 <= end:
+            tag = data[pos]
+            first = data[pos + 1]
+            if first < 0x80:
+                size, length = 1, first
+            else:
+                count = first & 0x7F
+                if count == 0 or count > 4 or pos + 2 + count > end:
+                    break
+                size, length = 1 + count, int.from_bytes(data[pos + 2:pos + 2 + count], "big")
+            found.append((pos + 1, size))
+            start = pos + 1 + size
+            stop = start + length
+            if stop > end:
+                break
+            if tag in _CONSTRUCTED or (tag == 0x04 and start < stop and data[start] == 0x30):
+                stack.append((start, stop))
+            pos = stop
+    return found
+
+
+def _encode_length(length: int, long_bytes: int) -> bytes:
+    if long_bytes == 0 and length < 0x80:
+        return bytes((length,))
+    long_bytes = max(long_bytes, (length.bit_length() + 7) // 8, 1)
+    return bytes((0x80 | long_bytes,)) + length.to_bytes(long_bytes, "big")
+
+
+# --------------------------------------------------------------------------- mutation
+
+def mutate(rng: random.Random, data: bytes, seeds: list) -> bytes:
+    buf = bytearray(data)
+    for _ in range(rng.choice((1, 1, 1, 2, 3, 5))):
+        op = rng.randrange(10)
+        n = len(buf)
+        if op == 0 and n:                                   # bit flip
+            buf[rng.randrange(n)] ^= 1 << rng.randrange(8)
+        elif op == 1 and n:                                 # random byte
+            buf[rng.randrange(n)] = rng.randrange(256)
+        elif op == 2 and n:                                 # interesting byte
+            buf[rng.randrange(n)] = rng.choice(_INTERESTING)
+        elif op == 3:                                       # truncate
+            del buf[rng.randrange(n + 1):]
+        elif op == 4:                                       # insert
+            at = rng.randrange(n + 1)
+            buf[at:at] = rng.randbytes(rng.choice((1, 1, 2, 4, 9)))
+        elif op == 5 and n:                                 # delete a run
+            at = rng.randrange(n)
+            del buf[at:at + rng.choice((1, 1, 2, 4, 16))]
+        elif op == 6 and n:                                 # duplicate a slice
+            at = rng.randrange(n)
+            piece = buf[at:at + rng.randrange(1, 24)]
+            to = rng.randrange(n + 1)
+            buf[to:to] = piece
+        elif op == 7:                                       # splice with another seed
+            other = rng.choice(seeds)
+            cut = rng.randrange(n + 1)
+            buf[cut:] = other[rng.randrange(len(other) + 1):]
+        else:                                               # length-field edit
+            fields = length_fields(bytes(buf))
+            if not fields:
+                continue
+            at, size = rng.choice(fields)
+            first = buf[at]
+            old = first if first < 0x80 else int.from_bytes(buf[at + 1:at + size], "big")
+            choice = rng.randrange(6)
+            if choice == 0:
+                new = _encode_length(max(0, old + rng.choice((-2, -1, 1, 2, 128))), 0)
+            elif choice == 1:                               # non-minimal long form, same value
+                new = _encode_length(old, rng.randrange(1, 5))
+            elif choice == 2:
+                new = b"\x80"                               # indefinite
+            elif choice == 3:
+                new = bytes((rng.choice((0x85, 0x88, 0xFF)),)) + rng.randbytes(rng.randrange(9))
+            elif choice == 4:
+                new = _encode_length(rng.choice((0, 0x7F, 0x80, 0xFFFF, 0xFFFFFFFF)), rng.randrange(0, 5))
+            else:
+                new = _encode_length(rng.randrange(1 << 32), rng.randrange(0, 5))
+            buf[at:at + size] = new
+    return bytes(buf)
+
+
+# --------------------------------------------------------------------------- running
+
+def _outcome(fn, data):
+    try:
+        return "ok", fn(data)
+    except DecodeError as exc:
+        return "err", exc.code
+
+
+def _scoped_part(data: bytes):
+    """The bytes from the first 0x30 after the USM parameters of a v3-looking message."""
+    at = data.find(b"\x30", 20)
+    return data[at:] if at > 0 else None
+
+
+def run(count: int = 20000, seconds: float = 600.0, seed: int | None = None, impl: str = "cython",
+        compare_every: int = 10, out=sys.stdout) -> dict:
+    """Fuzz ``count`` datagrams (or until ``seconds`` pass); return the statistics."""
+    if impl == "cython":
+        from snmptrapmgr import _ber_c as target
+    else:
+        target = _ber_py
+    if seed is None:
+        seed = random.SystemRandom().randrange(1 << 32)
+    rng = random.Random(seed)
+    seeds = [typical_v2c_trap()] + [random_message(rng) for _ in range(300)]
+    stats = {"impl": impl, "seed": seed, "datagrams": 0, "results": 0, "errors": Counter(),
+             "scoped": 0, "compared": 0, "mismatches": 0, "unexpected": 0, "crashes": 0}
+    failures = []
+    deadline = time.monotonic() + seconds
+    decode = target.decode_message
+    decode_scoped = target.decode_scoped_pdu
+    for i in range(count):
+        if i % 2048 == 0:
+            if time.monotonic() > deadline:
+                break
+            if i:
+                seeds[rng.randrange(1, len(seeds))] = random_message(rng)
+        data = mutate(rng, rng.choice(seeds), seeds)
+        kind = rng.randrange(20)
+        if kind == 0:
+            data = bytearray(data)
+        elif kind == 1:
+            data = memoryview(data)
+        stats["datagrams"] += 1
+        try:
+            got = _outcome(decode, data)
+        except Exception as exc:  # noqa: BLE001 - the point of the exercise
+            stats["unexpected"] += 1
+            failures.append(("decode_message", bytes(data), repr(exc)))
+            continue
+        if got[0] == "ok":
+            stats["results"] += 1
+        else:
+            stats["errors"][got[1]] += 1
+        if i % compare_every == 0:
+            stats["compared"] += 1
+            try:
+                want = _outcome(_ber_py.decode_message, data)
+            except Exception as exc:  # noqa: BLE001
+                want = ("python raised", repr(exc))
+            if got != want:
+                stats["mismatches"] += 1
+                failures.append(("decode_message", bytes(data), f"{impl}={got!r} python={want!r}"))
+        if kind == 2:
+            part = _scoped_part(bytes(data))
+            if part is not None:
+                stats["scoped"] += 1
+                try:
+                    got = _outcome(decode_scoped, part)
+                    want = _outcome(_ber_py.decode_scoped_pdu, part)
+                except Exception as exc:  # noqa: BLE001
+                    stats["unexpected"] += 1
+                    failures.append(("decode_scoped_pdu", part, repr(exc)))
+                    continue
+                if got != want:
+                    stats["mismatches"] += 1
+                    failures.append(("decode_scoped_pdu", part, f"{impl}={got!r} python={want!r}"))
+    stats["failures"] = failures[:20]
+    return stats
+
+
+def report(stats: dict, elapsed: float, out=sys.stdout) -> None:
+    errors = ", ".join(f"{code}: {n}" for code, n in sorted(stats["errors"].items()))
+    print(f"impl={stats['impl']} seed={stats['seed']} elapsed={elapsed:.1f}s", file=out)
+    print(f"datagrams={stats['datagrams']} results={stats['results']} "
+          f"errors={sum(stats['errors'].values())} ({errors})", file=out)
+    print(f"scoped_pdus={stats['scoped']} compared_with_python={stats['compared']} "
+          f"mismatches={stats['mismatches']} unexpected_exceptions={stats['unexpected']} "
+          f"crashes={stats['crashes']}", file=out)
+    for where, data, what in stats["failures"]:
+        print(f"FAIL {where} {data.hex()} -> {what}", file=out)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200000)
+    parser.add_argument("--seconds", type=float, default=600.0)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--impl", choices=("cython", "python"), default="cython")
+    parser.add_argument("--compare-every", type=int, default=10,
+                        help="decode every Nth datagram with the Python twin too")
+    args = parser.parse_args(argv)
+    faulthandler.enable()
+    started = time.monotonic()
+    stats = run(args.count, args.seconds, args.seed, args.impl, args.compare_every)
+    report(stats, time.monotonic() - started)
+    return 1 if stats["mismatches"] or stats["unexpected"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
