@@ -1,0 +1,112 @@
+"""The end-to-end receiver: one SNMPTrapMgr on 127.0.0.1 with a counting on_trap handler.
+
+Run as ``python -m bench._receiver IMPL RCVBUF`` by :mod:`bench.e2e`; IMPL is
+"cython" or "python" (the parent also sets SNMPTRAPMGR_NO_EXTENSIONS=1 for
+"python", so the twins are chosen at import as a user would).  It prints one JSON
+line (port, kernel SO_RCVBUF, implementation) and then answers commands on stdin,
+one per line, with one JSON line each:
+
+- ``reset``  zero the counters (before a sender starts)
+- ``report`` wait until no trap arrived for ``QUIET_S`` (bounded), then the counts
+  and the time from the first to the last trap
+- ``quit``
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+
+QUIET_S = 0.25
+MAX_DRAIN_S = 40.0
+
+
+def main() -> int:
+    kind, rcvbuf = sys.argv[1], int(sys.argv[2])
+    import snmptrapmgr
+    from snmptrapmgr import SNMPTrapMgr, _select
+
+    if kind == "cython":
+        _select.use("cython")  # fails loudly if the extensions are missing
+    elif snmptrapmgr.implementation != "python":
+        _select.use("python")
+    perf = time.perf_counter
+    # traps, first trap time, bad packets, errors
+    state = {"traps": 0, "first": None, "last": None, "bad": 0, "errors": 0}
+    stop = threading.Event()
+
+    def on_trap(event: object) -> None:
+        if state["traps"] == 0:
+            state["first"] = perf()
+        state["traps"] += 1
+
+    def on_bad_packet(event: object) -> None:
+        state["bad"] += 1
+
+    def on_error(event: object) -> None:
+        state["errors"] += 1
+
+    mgr = SNMPTrapMgr()
+    mgr.local_host = "127.0.0.1"
+    mgr.local_port = 0
+    mgr.config(f"InBufferSize={rcvbuf}")
+    mgr.on_trap = on_trap
+    mgr.on_bad_packet = on_bad_packet
+    mgr.on_error = on_error
+    mgr.activate()
+    hello = {
+        "port": mgr.local_port,
+        "rcvbuf_requested": rcvbuf,
+        "rcvbuf_kernel": int(mgr.config("InBufferSize")),
+        "implementation": snmptrapmgr.implementation,
+        "events_per_call": int(mgr.config("EventsPerCall")),
+    }
+    print(json.dumps(hello), flush=True)
+
+    def reply(obj: dict) -> None:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+    def commands() -> None:
+        for line in sys.stdin:
+            cmd = line.strip()
+            if cmd == "reset":
+                state.update(traps=0, first=None, last=None, bad=0, errors=0)
+                reply({"ok": True})
+            elif cmd == "report":
+                start = perf()
+                seen, seen_at = state["traps"], perf()
+                while perf() - start < MAX_DRAIN_S:
+                    time.sleep(0.05)
+                    if state["traps"] != seen:
+                        seen, seen_at = state["traps"], perf()
+                    elif perf() - seen_at >= QUIET_S:
+                        break
+                first, last = state["first"], state["last"]
+                reply({"traps": state["traps"], "bad": state["bad"], "errors": state["errors"],
+                       "busy_s": (last - first) if first is not None and last is not None else 0.0,
+                       "drained": perf() - start < MAX_DRAIN_S})
+            elif cmd == "quit":
+                break
+        stop.set()
+
+    thread = threading.Thread(target=commands, daemon=True)
+    thread.start()
+    # The application's loop: do_events() until told to quit; after each call note
+    # when the last trap was processed (cheaper than a clock read per trap).
+    last_count = 0
+    do_events = mgr.do_events
+    while not stop.is_set():
+        do_events()
+        count = state["traps"]
+        if count != last_count:
+            state["last"] = perf()
+            last_count = count
+    mgr.deactivate()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

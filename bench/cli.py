@@ -1,0 +1,145 @@
+"""``python -m bench``: micro rows (Cython vs twin vs pysnmp) and end-to-end loopback rows."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import e2e, micro, report
+
+# max_count bounds the datagrams of one end-to-end row (0 = rate * duration): a slow receiver
+# must drain whatever its socket buffer holds before the row can be counted.
+FULL = {"repeats": 9, "chunk_s": 0.02, "row_deadline_s": 20.0, "duration_s": 2.0, "max_duration_s": 2.0,
+        "max_count": 400_000}
+QUICK = {"repeats": 3, "chunk_s": 0.002, "row_deadline_s": 1.5, "duration_s": 0.3, "max_duration_s": 0.3,
+         "max_count": 3000}
+
+
+def _rates(text: str) -> list:
+    try:
+        rates = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad --rates {text!r}: comma-separated numbers") from None
+    if not rates or any(r <= 0 or r > 2_000_000 for r in rates):
+        raise argparse.ArgumentTypeError("--rates: positive numbers up to 2,000,000")
+    return rates
+
+
+def parse_args(argv: list) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="CI-sized run (< 30 s)")
+    p.add_argument("--only", choices=("micro", "e2e"), help="run only one part")
+    p.add_argument("--json", metavar="PATH", help="write every number as JSON")
+    p.add_argument("--plot", metavar="PATH", help="write a PNG of throughput and loss (needs matplotlib)")
+    p.add_argument("--rates", type=_rates, default=list(e2e.DEFAULT_RATES),
+                   help="offered rates for the end-to-end rows (default 20000,50000,100000,150000,200000)")
+    p.add_argument("--duration", type=float, metavar="S", help="seconds per offered rate "
+                   "(default 2, 0.3 with --quick); also the max-throughput row")
+    p.add_argument("--repeats", type=int, help="interleaved chunks per micro candidate (default 9, 3 quick)")
+    args = p.parse_args(argv)
+    if args.duration is not None and not 0 < args.duration <= 60:
+        p.error("--duration must be in (0, 60]")
+    if args.repeats is not None and not 1 <= args.repeats <= 100:
+        p.error("--repeats must be in [1, 100]")
+    return args
+
+
+def _git_head() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=str(e2e.ROOT), timeout=5)
+        return out.stdout.strip() or "?"
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version()}
+    for name in ("pysnmp", "pyasn1", "Crypto", "Cython"):
+        try:
+            mod = __import__(name)
+            out[name] = getattr(mod, "__version__", "?")
+        except ImportError:
+            out[name] = None
+    return out
+
+
+def main(argv: list | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.plot:  # fail before the long run, not after it
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            print("--plot needs matplotlib: pip install 'snmptrapmgr[bench]' (or pip install matplotlib)",
+                  file=sys.stderr)
+            return 2
+    from snmptrapmgr import _select
+
+    cfg = dict(QUICK if args.quick else FULL)
+    if args.duration is not None:
+        cfg["duration_s"] = cfg["max_duration_s"] = args.duration
+    if args.repeats is not None:
+        cfg["repeats"] = args.repeats
+    kinds = _select.available()
+    kinds = [k for k in ("cython", "python") if k in kinds]
+    started = time.time()
+    meta = {
+        "command": "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "git_head": _git_head(), "platform": platform.platform(), "cpu_count": os.cpu_count(),
+        "loadavg_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "versions": _versions(), "implementations": kinds, "quick": args.quick, **cfg,
+        "rates": args.rates if args.only != "micro" else [],
+        "gc": "enabled during timing",
+    }
+    log = lambda s: print(f"  .. {s}", file=sys.stderr, flush=True)  # noqa: E731
+
+    print(f"snmptrapmgr bench  {meta['started']}  commit {meta['git_head']}  python {meta['versions']['python']}"
+          f"  pysnmp {meta['versions']['pysnmp']}  {meta['cpu_count']} CPUs  load {meta['loadavg_start']}")
+    if "cython" not in kinds:
+        print("WARNING: the Cython extensions are not built (python setup.py build_ext --inplace): "
+              "only the pure-Python twins are measured")
+    out: dict = {"meta": meta, "rows": [], "targets": []}
+    micro_rows = []
+    if args.only in (None, "micro"):
+        micro_rows = micro.run(kinds, repeats=cfg["repeats"], chunk_s=cfg["chunk_s"],
+                               row_deadline_s=cfg["row_deadline_s"], progress=log)
+        print()
+        print(report.micro_table(micro_rows, cfg["repeats"]))
+        out["rows"] += report.micro_json(micro_rows)
+    e2e_rows = []
+    if args.only in (None, "e2e"):
+        e2e_rows, info = e2e.run(kinds, args.rates, cfg["duration_s"], cfg["max_duration_s"],
+                                 max_count=cfg["max_count"], progress=log)
+        print()
+        print(report.e2e_table(e2e_rows, info, cfg["duration_s"], cfg["max_duration_s"], cfg["max_count"]))
+        out["rows"] += report.e2e_json(e2e_rows)
+        out["e2e_receivers"] = info
+    meta["elapsed_s"] = time.time() - started
+    meta["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    if micro_rows:
+        out["targets"] = report.targets(micro_rows)
+        print()
+        print(report.target_lines(out["targets"]))
+    if e2e_rows:
+        print("  end-to-end rows: no targets here (they belong to the collector issue)")
+    print(f"\n({meta['elapsed_s']:.1f} s; load average at the end {meta['loadavg_end']})")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    if args.plot:
+        if e2e_rows:
+            Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
+            report.plot(e2e_rows, args.plot, f"snmptrapmgr end-to-end over 127.0.0.1 (commit {meta['git_head']},"
+                        f" {cfg['duration_s']:g} s per rate, {meta['cpu_count']} CPUs)")
+            print(f"wrote {args.plot}")
+        else:
+            print("--plot: no end-to-end rows (--only micro), nothing plotted", file=sys.stderr)
+    return 0

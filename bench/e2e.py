@@ -1,0 +1,160 @@
+"""End-to-end over loopback: sender process -> UDP 127.0.0.1 -> SNMPTrapMgr (child process).
+
+One receiver child per implementation stays up for the whole run; for each
+offered rate the implementations take turns (order alternating), each with a
+fresh sender process.  Loss = (sent - received) / sent, counted after the
+receiver has drained its socket.  The kernel's UDP RcvbufErrors (machine-wide,
+from /proc/net/snmp) is recorded beside it as a cross-check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RATES = (20000, 50000, 100000, 150000, 200000)
+RCVBUF = 33554432
+
+
+def _env(kind: str) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    if kind == "python":
+        env["SNMPTRAPMGR_NO_EXTENSIONS"] = "1"
+    else:
+        env.pop("SNMPTRAPMGR_NO_EXTENSIONS", None)
+    return env
+
+
+def rcvbuf_errors() -> Optional[int]:
+    """UDP RcvbufErrors of the whole machine (Linux), or None."""
+    try:
+        lines = Path("/proc/net/snmp").read_text().splitlines()
+    except OSError:
+        return None
+    udp = [line.split() for line in lines if line.startswith("Udp:")]
+    if len(udp) < 2 or "RcvbufErrors" not in udp[0]:
+        return None
+    return int(udp[1][udp[0].index("RcvbufErrors")])
+
+
+class ReceiverProcess:
+    """A bench._receiver child and its line protocol."""
+
+    def __init__(self, kind: str, rcvbuf: int = RCVBUF, timeout_s: float = 60.0) -> None:
+        self.kind = kind
+        self.timeout_s = timeout_s
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench._receiver", kind, str(rcvbuf)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(ROOT), env=_env(kind),
+        )
+        self.hello = self._read()
+        if self.hello.get("implementation") != kind:
+            self.close()
+            raise RuntimeError(f"receiver child runs {self.hello.get('implementation')!r}, not {kind!r}")
+
+    def _read(self) -> dict:
+        import select
+
+        ready, _, _ = select.select([self.proc.stdout], [], [], self.timeout_s)
+        if not ready:
+            raise RuntimeError(f"{self.kind} receiver did not answer within {self.timeout_s} s")
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.kind} receiver exited (code {self.proc.poll()})")
+        return json.loads(line)
+
+    def command(self, cmd: str) -> dict:
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+def run_sender(port: int, rate: float, duration_s: float, count: int = 0) -> dict:
+    args = [sys.executable, "-m", "bench._sender", str(port), str(rate), str(duration_s)]
+    if count:
+        args.append(str(count))
+    out = subprocess.run(args, capture_output=True, text=True, cwd=str(ROOT), env=_env("python"),
+                         timeout=2 * duration_s + 30, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class E2ERow:
+    implementation: str
+    offered_rate: float          # 0 = max throughput (as fast as the sender can)
+    sent: int
+    sender_elapsed_s: float
+    received: int
+    busy_s: float
+    bad: int
+    kernel_rcvbuf_errors: Optional[int]
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def actual_rate(self) -> float:
+        return self.sent / self.sender_elapsed_s if self.sender_elapsed_s > 0 else 0.0
+
+    @property
+    def processed_per_s(self) -> float:
+        """Traps handled per second of receiver time (first to last trap)."""
+        if self.received < 2 or self.busy_s <= 0:
+            return 0.0
+        return (self.received - 1) / self.busy_s
+
+    @property
+    def loss_pct(self) -> float:
+        return 100.0 * (self.sent - self.received) / self.sent if self.sent else 0.0
+
+
+def one(rec: ReceiverProcess, rate: float, duration_s: float, count: int = 0) -> E2ERow:
+    rec.command("reset")
+    before = rcvbuf_errors()
+    sender = run_sender(rec.hello["port"], rate, duration_s, count)
+    report = rec.command("report")
+    after = rcvbuf_errors()
+    return E2ERow(rec.kind, rate, sender["sent"], sender["elapsed_s"], report["traps"],
+                  report["busy_s"], report["bad"],
+                  None if before is None or after is None else after - before,
+                  {"send_errors": sender["errors"], "drained": report["drained"]})
+
+
+def run(kinds: list, rates: list, duration_s: float, max_duration_s: float, max_count: int = 0,
+        progress: Callable[[str], None] = lambda s: None) -> tuple[list, dict]:
+    """Run every rate for every implementation, then the max-throughput rows."""
+    receivers = {}
+    rows: list = []
+    try:
+        for kind in kinds:
+            receivers[kind] = ReceiverProcess(kind)
+        for i, rate in enumerate(rates):
+            order = kinds if i % 2 == 0 else list(reversed(kinds))
+            for kind in order:
+                progress(f"{kind} at {rate:,.0f}/s")
+                count = int(rate * duration_s)
+                rows.append(one(receivers[kind], rate, duration_s,
+                                min(count, max_count) if max_count else count))
+        for i, kind in enumerate(kinds):
+            progress(f"{kind} max throughput")
+            rows.append(one(receivers[kind], 0, max_duration_s, max_count))
+        info = {k: r.hello for k, r in receivers.items()}
+    finally:
+        for r in receivers.values():
+            r.close()
+    return rows, info

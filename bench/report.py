@@ -1,0 +1,259 @@
+"""Turn measured rows into JSON rows, the plain-text tables, the target lines and the plot."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+IMPLS = ("cython", "python", "pysnmp", "floor")
+
+# (label, row key, how, limit): how = "us" (cython best <= limit), "twin" (python/cython >= limit),
+# "pysnmp" (pysnmp/cython >= limit), "floor" (cython/floor <= limit)
+TARGETS = [
+    ("decode typical v2c trap, cython", "decode_v2c", "us", 3.0),
+    ("decode typical v2c trap, python twin / cython", "decode_v2c", "twin", 10.0),
+    ("decode typical v2c trap, pysnmp / cython", "decode_v2c", "pysnmp", 140.0),
+    ("v3 SHA-1/AES-128 full receive path, cython", "receive_v3", "us", 12.0),
+    ("password-to-key MD5, cython / floor", "p2k_md5", "floor", 1.1),
+    ("password-to-key SHA-1, cython / floor", "p2k_sha1", "floor", 1.1),
+    ("password-to-key SHA-256, cython / floor", "p2k_sha256", "floor", 1.1),
+    ("password-to-key SHA-512, cython / floor", "p2k_sha512", "floor", 1.1),
+]
+
+
+def fmt_us(us: Optional[float]) -> str:
+    if us is None:
+        return "-"
+    if us < 10:
+        return f"{us:.3f}"
+    if us < 100:
+        return f"{us:.2f}"
+    if us < 1000:
+        return f"{us:.1f}"
+    return f"{us:.0f}"
+
+
+def fmt_x(x: Optional[float]) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.2f}x" if x < 10 else f"{x:.1f}x" if x < 100 else f"{x:.0f}x"
+
+
+# ----------------------------------------------------------------------------- micro
+
+
+def micro_json(rows: list) -> list:
+    out = []
+    for row in rows:
+        by = {c.implementation: c for c in row.candidates}
+        base = by.get("cython")
+        floor = by.get("floor")
+        for cand in row.candidates:
+            best = cand.best_us
+            out.append({
+                "section": "micro", "name": row.key, "title": row.title,
+                "implementation": cand.implementation, "available": True,
+                "us_per_op": best, "us_median": cand.median_us,
+                "us_samples": [s / 1000.0 for s in cand.samples_ns],
+                "ops_per_s": 1e6 / best if best > 0 else 0.0,
+                "calls_per_chunk": cand.number,
+                "ratio": best / base.best_us if base is not None and base.best_us > 0 else None,
+                "ratio_to": "cython" if base is not None else None,
+                "ratio_to_floor": best / floor.best_us if floor is not None else None,
+                "note": row.note,
+            })
+        for impl, why in row.unavailable.items():
+            out.append({"section": "micro", "name": row.key, "title": row.title,
+                        "implementation": impl, "available": False, "reason": why,
+                        "us_per_op": None, "ops_per_s": None, "ratio": None})
+    return out
+
+
+def micro_table(rows: list, repeats: int) -> str:
+    lines = [f"Micro: us per op, best/median of {repeats} interleaved chunks per implementation; "
+             "ratios from the best"]
+    head = (f"{'row':<52}{'cython':>16}{'python':>16}{'pysnmp':>18}{'floor':>16}"
+            f"{'py/cy':>9}{'pysnmp/cy':>11}{'cy/floor':>10}{'py/floor':>10}")
+    lines += [head, "-" * len(head)]
+    notes = []
+    for row in rows:
+        by = {c.implementation: c for c in row.candidates}
+        cells = []
+        for impl, width in (("cython", 16), ("python", 16), ("pysnmp", 18), ("floor", 16)):
+            c = by.get(impl)
+            if c is not None:
+                cells.append(f"{fmt_us(c.best_us) + '/' + fmt_us(c.median_us):>{width}}")
+            elif impl in row.unavailable:
+                cells.append(f"{'n/a':>{width}}")
+                notes.append(f"  {row.title}: {impl} n/a: {row.unavailable[impl]}")
+            else:
+                cells.append(f"{'-':>{width}}")
+        cy, py, ps, fl = (by.get(k) for k in IMPLS)
+
+        def ratio(a: Any, b: Any) -> Optional[float]:
+            return a.best_us / b.best_us if a is not None and b is not None and b.best_us > 0 else None
+
+        lines.append(f"{row.title:<52}{''.join(cells)}{fmt_x(ratio(py, cy)):>9}"
+                     f"{fmt_x(ratio(ps, cy)):>11}{fmt_x(ratio(cy, fl)):>10}{fmt_x(ratio(py, fl)):>10}")
+        if row.note:
+            notes.append(f"  {row.title}: {row.note}")
+    if notes:
+        lines.append("notes:")
+        lines += notes
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- e2e
+
+
+def e2e_name(row: Any) -> str:
+    return "e2e_max" if row.offered_rate == 0 else f"e2e_{int(row.offered_rate)}"
+
+
+def e2e_json(rows: list) -> list:
+    out = []
+    cython = {e2e_name(r): r for r in rows if r.implementation == "cython"}
+    for r in rows:
+        processed = r.processed_per_s
+        base = cython.get(e2e_name(r))
+        out.append({
+            "section": "e2e", "name": e2e_name(r), "implementation": r.implementation,
+            "available": True,
+            "offered_rate": r.offered_rate or None, "actual_send_rate": r.actual_rate,
+            "sent": r.sent, "received": r.received, "bad_packets": r.bad,
+            "loss_pct": r.loss_pct, "processed_per_s": processed, "ops_per_s": processed,
+            "us_per_op": 1e6 / processed if processed > 0 else None,
+            "receiver_busy_s": r.busy_s, "sender_elapsed_s": r.sender_elapsed_s,
+            "kernel_rcvbuf_errors": r.kernel_rcvbuf_errors,
+            "ratio": (base.processed_per_s / processed
+                      if base is not None and processed > 0 else None),
+            "ratio_to": "cython" if base is not None else None,
+            **r.extra,
+        })
+    return out
+
+
+def e2e_table(rows: list, info: dict, duration_s: float, max_duration_s: float, max_count: int = 0) -> str:
+    bufs = ", ".join(f"{k}: {v['rcvbuf_kernel']:,}" for k, v in info.items())
+    req = next(iter(info.values()))["rcvbuf_requested"] if info else 0
+    epc = next(iter(info.values()))["events_per_call"] if info else 0
+    lines = [
+        f"End-to-end: sender process -> UDP 127.0.0.1 -> SNMPTrapMgr (child process) on_trap counting; "
+        f"{duration_s:g} s per rate, max row {max_duration_s:g} s"
+        + (f", at most {max_count:,} datagrams per row" if max_count else ""),
+        f"SO_RCVBUF requested {req:,} (InBufferSize), kernel gave {bufs}; EventsPerCall {epc}",
+        "processed/s = traps handled / receiver time from first to last trap; "
+        "loss = (sent - received) / sent after draining",
+    ]
+    head = (f"{'offered/s':>10}  {'impl':<7}{'sent/s real':>13}{'sent':>11}{'received':>11}"
+            f"{'processed/s':>13}{'loss %':>9}{'kernel drops':>14}")
+    lines += [head, "-" * len(head)]
+    for r in rows:
+        offered = "max" if r.offered_rate == 0 else f"{r.offered_rate:,.0f}"
+        drops = "-" if r.kernel_rcvbuf_errors is None else f"{r.kernel_rcvbuf_errors:,}"
+        lines.append(f"{offered:>10}  {r.implementation:<7}{r.actual_rate:>13,.0f}{r.sent:>11,}"
+                     f"{r.received:>11,}{r.processed_per_s:>13,.0f}{r.loss_pct:>8.2f}%{drops:>14}")
+    lines.append("kernel drops = machine-wide UDP RcvbufErrors delta (other traffic on the box counts too)")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- targets
+
+
+def targets(rows: list) -> list:
+    by = {row.key: {c.implementation: c for c in row.candidates} for row in rows}
+    out = []
+    for label, key, how, limit in TARGETS:
+        cands = by.get(key, {})
+        cy = cands.get("cython")
+        other = {"twin": "python", "pysnmp": "pysnmp", "floor": "floor"}.get(how)
+        ref = cands.get(other) if other else None
+        entry = {"target": label, "name": key, "limit": limit, "measured": None, "median_based": None,
+                 "pass": None}
+        if cy is None or (other and ref is None):
+            entry["why"] = "not measured"
+        elif how == "us":
+            entry.update(measured=cy.best_us, median_based=cy.median_us, unit="us", op="<=")
+        elif how == "floor":
+            entry.update(measured=cy.best_us / ref.best_us, median_based=cy.median_us / ref.median_us,
+                         unit="x", op="<=")
+        else:
+            entry.update(measured=ref.best_us / cy.best_us, median_based=ref.median_us / cy.median_us,
+                         unit="x", op=">=")
+        if entry["measured"] is not None:
+            entry["pass"] = (entry["measured"] <= limit) if entry["op"] == "<=" else (entry["measured"] >= limit)
+            entry["measured_over_limit"] = entry["measured"] / limit
+        out.append(entry)
+    return out
+
+
+def target_lines(entries: list) -> str:
+    lines = ["Targets (issue 4), from the best of the interleaved chunks (median-based value in brackets):"]
+    for e in entries:
+        if e["measured"] is None:
+            lines.append(f"  {e['target']}: not measured ({e.get('why', '')})  MISS")
+            continue
+        unit = " us" if e["unit"] == "us" else "x"
+        measured = fmt_us(e["measured"]) if e["unit"] == "us" else fmt_x(e["measured"])[:-1]
+        median = fmt_us(e["median_based"]) if e["unit"] == "us" else fmt_x(e["median_based"])[:-1]
+        if e["pass"]:
+            verdict = "PASS"
+        elif e["op"] == "<=":
+            verdict = f"MISS ({e['measured'] / e['limit']:.2f}x over the limit)"
+        else:
+            verdict = f"MISS ({e['limit'] / e['measured']:.2f}x short)"
+        lines.append(f"  {e['target']} {e['op']} {e['limit']:g}{unit}: {measured}{unit} "
+                     f"[{median}{unit}]  {verdict}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- plot
+
+
+def plot(rows: list, path: str, title: str) -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit("--plot needs matplotlib: pip install 'snmptrapmgr[bench]' "
+                         "(or pip install matplotlib)") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colors = {"cython": "tab:blue", "python": "tab:orange"}
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.2))
+    top = 1.0
+    for kind in ("cython", "python"):
+        rated = sorted((r for r in rows if r.implementation == kind and r.offered_rate > 0),
+                       key=lambda r: r.offered_rate)
+        if not rated:
+            continue
+        xs = [r.offered_rate / 1000 for r in rated]
+        ax1.plot(xs, [r.processed_per_s / 1000 for r in rated], "o-", color=colors[kind],
+                 label=f"{kind}: processed/s")
+        ax1.plot(xs, [r.actual_rate / 1000 for r in rated], "x--", color=colors[kind], lw=0.8,
+                 alpha=0.6, label=f"{kind} run: actually sent/s")
+        ax2.plot(xs, [r.loss_pct for r in rated], "o-", color=colors[kind], label=kind)
+        top = max(top, max(xs), max(r.processed_per_s / 1000 for r in rated))
+        for r in rows:
+            if r.implementation == kind and r.offered_rate == 0:
+                ax1.axhline(r.processed_per_s / 1000, color=colors[kind], ls=":",
+                            label=f"{kind}: max throughput {r.processed_per_s / 1000:.1f}k/s")
+                top = max(top, r.processed_per_s / 1000)
+    ax1.plot([0, top * 1.05], [0, top * 1.05], ":", color="grey", lw=0.8, label="processed = offered")
+    ax1.set_xlabel("offered rate (k traps/s, nominal)")
+    ax1.set_ylabel("traps processed (k/s)")
+    ax1.set_title("Throughput vs offered rate")
+    ax1.set_xlim(left=0)
+    ax1.set_ylim(bottom=0)
+    ax1.grid(alpha=0.3)
+    ax1.legend(fontsize=8, loc="upper left")
+    ax2.set_xlabel("offered rate (k traps/s, nominal)")
+    ax2.set_ylabel("loss (%)")
+    ax2.set_title("Loss vs offered rate")
+    ax2.set_xlim(left=0)
+    ax2.set_ylim(bottom=-1, top=max(5.0, max((r.loss_pct for r in rows), default=0) * 1.1 + 1))
+    ax2.grid(alpha=0.3)
+    ax2.legend(fontsize=8, loc="upper left")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

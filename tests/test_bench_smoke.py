@@ -1,0 +1,106 @@
+"""Smoke test of ``python -m bench``: a tiny run must produce every row for both twins.
+
+No timing assertions: only that each row ran, for each implementation, with
+positive numbers, and that --json / --plot write their files.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from snmptrapmgr import _select
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRE = os.environ.get("SNMPTRAPMGR_REQUIRE_EXTENSIONS", "") not in ("", "0")
+
+MICRO_ROWS = {
+    "decode_v2c", "decode_v1", "receive_v2c", "receive_v3", "oid_to_ber", "oid_from_ber",
+    "p2k_md5", "p2k_sha1", "p2k_sha256", "p2k_sha512",
+}
+RATES = (20000, 50000)
+TARGET_ROWS = {"decode_v2c", "receive_v3", "p2k_md5", "p2k_sha1", "p2k_sha256", "p2k_sha512"}
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory):
+    if "cython" not in _select.available():
+        if REQUIRE:
+            pytest.fail("the Cython extensions did not build (SNMPTRAPMGR_REQUIRE_EXTENSIONS=1)")
+        pytest.skip("Cython extensions not built: the bench compares both implementations")
+    out = tmp_path_factory.mktemp("bench")
+    json_path = out / "out.json"
+    cmd = [sys.executable, "-m", "bench", "--quick", "--repeats", "2", "--duration", "0.2",
+           "--rates", ",".join(map(str, RATES)), "--json", str(json_path)]
+    png_path = None
+    if importlib.util.find_spec("matplotlib") is not None:
+        png_path = out / "throughput.png"
+        cmd += ["--plot", str(png_path)]
+    env = dict(os.environ)
+    env.pop("SNMPTRAPMGR_NO_EXTENSIONS", None)
+    proc = subprocess.run(cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout, json.loads(json_path.read_text()), png_path
+
+
+def _positive(value) -> bool:
+    return isinstance(value, (int, float)) and value > 0
+
+
+def test_micro_rows_have_both_implementations(bench_run):
+    _, data, _ = bench_run
+    rows = [r for r in data["rows"] if r["section"] == "micro"]
+    assert {r["name"] for r in rows} == MICRO_ROWS
+    for name in MICRO_ROWS:
+        for impl in ("cython", "python"):
+            found = [r for r in rows if r["name"] == name and r["implementation"] == impl]
+            assert len(found) == 1, (name, impl)
+            row = found[0]
+            assert row["available"], (name, impl, row.get("reason"))
+            assert _positive(row["us_per_op"]) and _positive(row["ops_per_s"]), row
+            assert _positive(row["ratio"]) and row["ratio_to"] == "cython", row
+    for name in ("p2k_md5", "p2k_sha1", "p2k_sha256", "p2k_sha512"):
+        floor = [r for r in rows if r["name"] == name and r["implementation"] == "floor"]
+        assert len(floor) == 1 and _positive(floor[0]["us_per_op"]), name
+
+
+def test_e2e_rows_have_both_implementations(bench_run):
+    _, data, _ = bench_run
+    rows = [r for r in data["rows"] if r["section"] == "e2e"]
+    names = {f"e2e_{rate}" for rate in RATES} | {"e2e_max"}
+    assert {r["name"] for r in rows} == names
+    for name in names:
+        for impl in ("cython", "python"):
+            found = [r for r in rows if r["name"] == name and r["implementation"] == impl]
+            assert len(found) == 1, (name, impl)
+            row = found[0]
+            assert row["sent"] > 0 and row["received"] > 0, row
+            assert _positive(row["processed_per_s"]) and _positive(row["us_per_op"]), row
+            assert _positive(row["actual_send_rate"]), row
+            assert 0.0 <= row["loss_pct"] <= 100.0, row
+    for impl, hello in data["e2e_receivers"].items():
+        assert hello["implementation"] == impl
+        assert hello["rcvbuf_kernel"] > 0
+
+
+def test_targets_and_table_printed(bench_run):
+    stdout, data, _ = bench_run
+    assert {t["name"] for t in data["targets"]} == TARGET_ROWS
+    for t in data["targets"]:
+        assert _positive(t["measured"]), t
+        assert isinstance(t["pass"], bool)
+    assert "decode typical v2c trap (182 B)" in stdout
+    assert stdout.count("PASS") + stdout.count("MISS") == len(data["targets"])
+
+
+def test_plot_written(bench_run):
+    _, _, png_path = bench_run
+    if png_path is None:
+        pytest.skip("matplotlib not installed (the bench extra)")
+    assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
