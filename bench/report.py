@@ -69,8 +69,8 @@ def micro_json(rows: list) -> list:
 
 
 def micro_table(rows: list, repeats: int) -> str:
-    lines = [f"Micro: us per op, best/median of {repeats} interleaved chunks per implementation; "
-             "ratios from the best"]
+    lines = [f"Micro: us per op, best/median of {repeats} interleaved chunks per implementation "
+             "(password-to-key: of single calls, see notes); ratios from the best"]
     head = (f"{'row':<52}{'cython':>16}{'python':>16}{'pysnmp':>18}{'floor':>16}"
             f"{'py/cy':>9}{'pysnmp/cy':>11}{'cy/floor':>10}{'py/floor':>10}")
     lines += [head, "-" * len(head)]
