@@ -8,9 +8,13 @@ batches into one preallocated buffer, and sends replies.  Errors become
 from __future__ import annotations
 
 import errno
+import os
 import select
 import socket
+import sys
 from typing import Any, Optional
+
+from . import recv as _recv
 
 from .errors import (
     ERR_ACCESS_DENIED,
@@ -35,6 +39,34 @@ def _socket_error(exc: OSError, what: str) -> SNMPTrapMgrError:
     return SNMPTrapMgrError(code, f"{what}: {exc.strerror or exc}")
 
 
+def _set_rcvbuf(sock: socket.socket, size: int) -> bool:
+    """SO_RCVBUF ``size``; as root, SO_RCVBUFFORCE past net.core.rmem_max. True if forced."""
+    force = getattr(socket, "SO_RCVBUFFORCE", 33 if sys.platform.startswith("linux") else None)
+    if force is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, force, size)
+            return True
+        except OSError:
+            pass  # not CAP_NET_ADMIN: the kernel caps SO_RCVBUF at rmem_max
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    return False
+
+
+def _proc_drops(sock: socket.socket) -> int:
+    """The ``drops`` column of this socket in /proc/net/udp{,6}, or -1."""
+    try:
+        inode = str(os.fstat(sock.fileno()).st_ino)
+        name = "/proc/net/udp6" if sock.family == socket.AF_INET6 else "/proc/net/udp"
+        with open(name, "rb") as table:
+            for line in table:
+                fields = line.split()
+                if len(fields) > 12 and fields[9] == inode.encode():
+                    return int(fields[-1])
+    except (OSError, ValueError):
+        pass
+    return -1
+
+
 class UDPTransport:
     """One bound, non-blocking UDP socket."""
 
@@ -43,6 +75,8 @@ class UDPTransport:
         self.max_packet = 65535
         self._buffer = bytearray(0)
         self._view = memoryview(self._buffer)
+        self._batch: Any = None
+        self.rcvbuf_forced = False
 
     def open(self, host: str, port: int, *, ipv6: bool = False, share: bool = False,
              force_port: bool = True, rcvbuf: int = 0, sndbuf: int = 0,
@@ -56,7 +90,12 @@ class UDPTransport:
                 if hasattr(socket, "SO_REUSEPORT"):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if rcvbuf > 0:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+                self.rcvbuf_forced = _set_rcvbuf(sock, rcvbuf)
+            if _recv.SO_RXQ_OVFL is not None:
+                try:  # the kernel's drop counter rides on received datagrams
+                    sock.setsockopt(socket.SOL_SOCKET, _recv.SO_RXQ_OVFL, 1)
+                except OSError:
+                    pass
             if sndbuf > 0:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
             if dont_fragment and not ipv6 and hasattr(socket, "IP_MTU_DISCOVER"):
@@ -78,13 +117,31 @@ class UDPTransport:
         # one byte more than allowed, so an oversized datagram shows as truncated
         self._buffer = bytearray(max_packet + 1)
         self._view = memoryview(self._buffer)
+        self._batch = _recv.BatchReceiver(sock, 64, max_packet)
+        self._drops = 0
         address = sock.getsockname()
         return address[0], address[1]
 
     def close(self) -> None:
         if self.sock is not None:
+            self.kernel_drops()  # keep the last count readable after close
             self.sock.close()
             self.sock = None
+            self._batch = None
+
+    _drops = 0
+
+    def kernel_drops(self) -> int:
+        """Datagrams the kernel dropped for this socket (full buffer...), never silent.
+
+        The larger of the SO_RXQ_OVFL counter seen on received datagrams and,
+        on Linux, the socket's ``drops`` column in /proc/net/udp{,6} (which
+        also counts drops after the last datagram read).
+        """
+        seen = self._batch.drops if self._batch is not None else -1
+        proc = _proc_drops(self.sock) if self.sock is not None else -1
+        self._drops = max(self._drops, seen, proc, 0)
+        return self._drops
 
     def fileno(self) -> int:
         return self.sock.fileno() if self.sock is not None else -1
@@ -108,6 +165,8 @@ class UDPTransport:
 
     def receive(self, limit: int) -> list[tuple[bytes, Any, bool]]:
         """Up to ``limit`` waiting datagrams as (data, address, oversized)."""
+        if self._batch is not None:
+            return self._batch.receive(limit)
         sock = self.sock
         if sock is None:
             return []
