@@ -8,23 +8,18 @@ an exact ``str`` and data that is not bytes-like go to the pure-Python twin, so
 even those calls behave identically.
 """
 
-from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytearray cimport PyByteArray_Check
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_Check, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.memoryview cimport PyMemoryView_Check
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_CheckExact
-from libc.stdint cimport uint32_t, uint64_t
+from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy, strcmp
 
 cdef extern from "Python.h":
-    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     void* PyUnicode_DATA(object o)
     bint PyUnicode_IS_ASCII(object o)
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
 
 from snmptrapmgr import _oid_py as _twin
-from snmptrapmgr.errors import ERR_BAD_PACKET, ERR_DEFECTIVE_PACKET, DecodeError
+from snmptrapmgr.errors import ERR_BAD_PACKET, DecodeError
 
 __all__ = ["oid_to_ber", "oid_from_ber"]
 
@@ -131,93 +126,10 @@ def oid_to_ber(text):
             free(out)
 
 
-cdef inline Py_ssize_t _put_u32(char* out, uint32_t value) noexcept:
-    cdef char tmp[10]
-    cdef Py_ssize_t n = 0, i
-    if value < 10:
-        out[0] = <char>(48 + value)
-        return 1
-    while value:
-        tmp[n] = <char>(48 + value % 10)
-        value //= 10
-        n += 1
-    for i in range(n):
-        out[i] = tmp[n - 1 - i]
-    return n
-
-
-cdef object _oid_text(cbytes d, Py_ssize_t start, Py_ssize_t stop):
-    """Same algorithm as ``_ber_c._oid_text`` (kept local: no cross-module cimport)."""
-    cdef char stack[_STACK]
-    cdef char* buf = stack
-    cdef Py_ssize_t cap, n = 0, i
-    cdef uint64_t value = 0
-    cdef unsigned char byte
-    cdef bint pending = False, first = True
-    cdef int failure = 0
-    cdef object result
-    if start >= stop:
-        return ""
-    cap = (stop - start + 1) * _ARC_CHARS
-    if cap > _STACK:
-        buf = <char*>malloc(cap)
-        if buf == NULL:
-            raise MemoryError()
-    for i in range(start, stop):
-        byte = d[i]
-        value = (value << 7) | (byte & 0x7F)
-        if value > _SUBID_MAX:
-            failure = 1
-            break
-        if byte & 0x80:
-            pending = True
-            continue
-        pending = False
-        if first:
-            first = False
-            if value < 40:
-                buf[0] = b'0'
-            elif value < 80:
-                buf[0] = b'1'
-                value -= 40
-            else:
-                buf[0] = b'2'
-                value -= 80
-            buf[1] = b'.'
-            n = 2 + _put_u32(buf + 2, <uint32_t>value)
-        else:
-            buf[n] = b'.'
-            n += 1 + _put_u32(buf + n + 1, <uint32_t>value)
-        value = 0
-    if not failure and pending:
-        failure = 2
-    try:
-        if failure == 1:
-            raise DecodeError(ERR_DEFECTIVE_PACKET, "sub-identifier above 2^32-1")
-        if failure == 2:
-            raise DecodeError(ERR_DEFECTIVE_PACKET, "unterminated sub-identifier")
-        result = PyUnicode_New(n, 127)
-        memcpy(PyUnicode_DATA(result), buf, n)
-        return result
-    finally:
-        if buf != stack:
-            free(buf)
+# Decoding shares _ber_c's OID formatter, as _oid_py shares _ber_py's.
+from snmptrapmgr._ber_c import decode_oid as _decode_oid
 
 
 def oid_from_ber(data):
     """Decode OBJECT IDENTIFIER content octets to dotted text."""
-    cdef Py_buffer view
-    if PyBytes_CheckExact(data):
-        return _oid_text(<cbytes>PyBytes_AS_STRING(data), 0, PyBytes_GET_SIZE(data))
-    if not (PyBytes_Check(data) or PyByteArray_Check(data) or PyMemoryView_Check(data)):
-        return _twin.oid_from_ber(data)
-    try:
-        PyObject_GetBuffer(data, &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS)
-    except BufferError:
-        return _twin.oid_from_ber(data)
-    try:
-        if view.ndim != 1 or view.itemsize != 1 or (view.format != NULL and strcmp(view.format, b"B") != 0):
-            return _twin.oid_from_ber(data)
-        return _oid_text(<cbytes>view.buf, 0, view.len)
-    finally:
-        PyBuffer_Release(&view)
+    return _decode_oid(data)
