@@ -25,10 +25,7 @@ __all__ = ["oid_to_ber", "oid_from_ber"]
 
 cdef uint64_t _SUBID_MAX = 0xFFFFFFFFu
 cdef enum:
-    _ARC_CHARS = 11
     _STACK = 512
-
-ctypedef const unsigned char* cbytes
 
 
 cdef int _bad(str text, str why) except -1:
