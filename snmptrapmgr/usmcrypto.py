@@ -13,13 +13,13 @@ engine, by the cache), so nothing here is derived per packet.  Bad input to
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from typing import NamedTuple
 
 from Crypto.Cipher import AES, DES, DES3
 
 from . import usmkey  # looked up per call: _select.use() may rebind its twin
+from ._usmkey_py import HASHES
 from .errors import (
     ERR_DECRYPTION_FAILED,
     ERR_KEY_LENGTH,
@@ -94,14 +94,7 @@ PRIV_PROTOCOLS: dict[int, PrivProtocol] = {
     )
 }
 
-_HASH_NEW = {
-    "md5": hashlib.md5,
-    "sha1": hashlib.sha1,
-    "sha224": hashlib.sha224,
-    "sha256": hashlib.sha256,
-    "sha384": hashlib.sha384,
-    "sha512": hashlib.sha512,
-}
+_HASH_NEW = HASHES  # one table of hash constructors, shared with the key twins
 
 _U32 = 0xFFFFFFFF
 _U64 = 0xFFFFFFFFFFFFFFFF
