@@ -147,6 +147,9 @@ class Receiver:
             event.rfc3584_trap_oid = rfc3584
             self.counters["notifications"] += 1
             return event
+        if tag not in (PDU_TRAP, PDU_INFORM):
+            # also a v1 Trap-PDU inside a v2c message: its fields are not a varbind list
+            raise SNMPTrapMgrError(ERR_UNKNOWN_PDU, f"PDU 0x{tag:02x} is not a v2c notification")
         varbinds = pdu[4]
         trap_oid, uptime = _trap_fields(varbinds)
         if tag == PDU_TRAP:
