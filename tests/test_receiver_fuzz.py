@@ -181,3 +181,17 @@ def test_mutations_through_live_socket(impl, batch):
     assert (last.request_id, last.trap_oid, last.time_stamp) == (4321, ENT + ".0.99", 77)
     assert list(last.varbinds) == VALID_VARBINDS
     assert rec.snapshots[-1][2] == (ENT + ".42", 4, b"intact", "OctetString")
+
+
+def test_v1_trap_pdu_in_v2c_message_is_unknown_pdu(impl):
+    """Found by the fuzzer: a Trap-PDU (0xA4) under version 1 (v2c) was an internal error."""
+    data = encode_community_message(1, b"public", encode_v1_trap_pdu(ENT, "10.1.2.3", 6, 1, 5, []))
+    receiver = Receiver(Hooks())
+    events = receiver.receive_datagram(data, ADDR, 1000.0)
+    assert [type(e) for e in events] == [SNMPTrapMgrBadPacketEventParams]
+    assert events[0].error_code == 306
+    check_events(receiver, data, events)
+    # and a v2 PDU under version 0 (v1) likewise
+    data = encode_community_message(0, b"public", encode_pdu(PDU_TRAP, 1, 0, 0, VARBINDS))
+    events = receiver.receive_datagram(data, ADDR, 1000.0)
+    assert [e.error_code for e in events] == [306]
