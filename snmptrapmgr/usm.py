@@ -72,6 +72,7 @@ from .message import (
     encode_tlv,
     encode_v3_message,
 )
+from .receiver import _trap_fields  # receiver imports this module lazily: no cycle
 from .usmcrypto import AUTH_PROTOCOLS, AuthKey, PrivKey
 
 __all__ = ["USMEngine", "USM_STATS_OIDS", "generate_engine_id", "ReplyContext"]
@@ -369,8 +370,6 @@ class USMEngine:
                     rec.boots, rec.time, rec.latest, rec.local_at = boots, etime, etime, now
         elif learned is not None and record is None:
             cache.learn_user(learned)
-
-        from .receiver import _trap_fields
 
         varbinds = pdu[4]
         trap_oid, uptime = _trap_fields(varbinds)
