@@ -8,7 +8,6 @@ protocol decisions are the receiver's; this module only wires and guards.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import socket
 import threading
@@ -42,17 +41,11 @@ from .events import (
 from .receiver import Hooks, Receiver
 from .transport import UDPTransport
 
-__all__ = ["SNMPTrapMgr", "generate_engine_id"]
+__all__ = ["SNMPTrapMgr"]
 
 log = logging.getLogger("snmptrapmgr")
 
 Handler = Optional[Callable[[Any], None]]
-
-
-def generate_engine_id(seed: str) -> bytes:
-    """A stable RFC 3411 engine ID: enterprise bit set, format 5 (octets), 8 bytes of hash."""
-    digest = hashlib.sha256(f"snmptrapmgr:{socket.gethostname()}:{seed}".encode()).digest()
-    return b"\x80\x00\x00\x00\x05" + digest[:8]
 
 
 def _hook(name: str) -> property:
@@ -245,8 +238,7 @@ class SNMPTrapMgr:
             sndbuf=int(cfg["OutBufferSize"]), dont_fragment=bool(cfg["DontFragment"]),
             max_packet=int(cfg["MaxPacketSize"]),
         )
-        if not self._receiver.local_engine_id:
-            self._receiver.local_engine_id = generate_engine_id(f"{self._bound[1]}")
+        self._receiver.usm.ensure_local_engine_id()  # informs and discovery need one
         self._active = True
         self._stop.clear()
 
@@ -260,19 +252,41 @@ class SNMPTrapMgr:
         if not self._active or not self.accept_data:
             time.sleep(wait)
             return
-        limit = max(1, int(self._config["EventsPerCall"]))
-        batch = self._transport.receive(limit)
-        if not batch:
-            if not self._transport.wait(wait):
-                return
-            batch = self._transport.receive(limit)
-        while batch:
-            for data, address, oversized in batch:
-                self._process(data, address, oversized)
-            limit -= len(batch)
-            if limit <= 0 or not self._active or not self.accept_data:
+        if not self.process_waiting() and self._transport.wait(wait):
+            self.process_waiting()
+
+    def process_waiting(self, limit: Optional[int] = None) -> int:
+        """Deliver the datagrams already waiting, at most ``limit`` (EventsPerCall), never wait.
+
+        Returns how many datagrams were taken from the socket.  This is what
+        an event loop calls when the socket is readable (see ``fileno()``).
+        """
+        if not self._active or not self.accept_data:
+            return 0
+        if limit is None:
+            limit = max(1, int(self._config["EventsPerCall"]))
+        taken = 0
+        process = self._process
+        receive = self._transport.receive
+        while taken < limit:
+            batch = receive(limit - taken)
+            if not batch:
                 break
-            batch = self._transport.receive(limit)
+            for data, address, oversized in batch:
+                process(data, address, oversized)
+            taken += len(batch)
+            if not self._active or not self.accept_data:
+                break
+        return taken
+
+    def fileno(self) -> int:
+        """The listening socket's file descriptor (-1 when inactive), for select / event loops."""
+        return self._transport.fileno()
+
+    @property
+    def kernel_drops(self) -> int:
+        """Datagrams the kernel dropped on this socket so far (SO_RXQ_OVFL / /proc); 0 if none."""
+        return self._transport.kernel_drops()
 
     def run(self, duration: Optional[float] = None) -> None:
         """Process events until stop() is called or ``duration`` seconds pass."""
@@ -295,14 +309,17 @@ class SNMPTrapMgr:
     # ---------------------------------------------------------------- dispatch
     def _process(self, data: bytes, address: Any, oversized: bool = False) -> None:
         self._source = address
+        receiver = self._receiver
+        events = () if oversized else receiver.receive_datagram(data, address, time.time())
         if self.on_packet_trace is not None:
+            shown = (receiver.last_decrypted or data) if receiver.decrypt_log_packets else data
             self._fire(self.on_packet_trace, "on_packet_trace",
-                       SNMPTrapMgrPacketTraceEventParams(data, 1, address[0], address[1]))
+                       SNMPTrapMgrPacketTraceEventParams(shown, 1, address[0], address[1]))
         if oversized:
-            self._fire_bad_packet(self._receiver.bad_packet(
+            self._fire_bad_packet(receiver.bad_packet(
                 data, address, ERR_MESSAGE_TOO_LONG, "message can't be longer than MaxPacketSize"), address)
             return
-        for event in self._receiver.receive_datagram(data, address, time.time()):
+        for event in events:
             self._dispatch[type(event)](event, address)
 
     def _begin_event(self, event: Any) -> None:
