@@ -35,6 +35,12 @@ _ERRNO_CODES = {
 
 
 def _socket_error(exc: OSError, what: str) -> SNMPTrapMgrError:
+    if isinstance(exc, socket.gaierror):
+        # resolver errors have their own (negative) numbers: map them to the reference's
+        # 10047 (address family not supported) and 11001 (host not found)
+        families = {getattr(socket, "EAI_FAMILY", None), getattr(socket, "EAI_ADDRFAMILY", None)}
+        code = 10047 if exc.errno in families else 11001
+        return SNMPTrapMgrError(code, f"{what}: {exc.strerror or exc}")
     code = _ERRNO_CODES.get(exc.errno or 0, 10000 + (exc.errno or 0))
     return SNMPTrapMgrError(code, f"{what}: {exc.strerror or exc}")
 
