@@ -369,3 +369,17 @@ def test_raising_on_error_handler_is_logged_too(impl, caplog):
         assert "ZeroDivisionError" in text and "on_error boom" in text
     finally:
         mgr.deactivate()
+
+
+@pytest.mark.parametrize("host,ipv6,code", [
+    ("::1", False, 10047), ("127.0.0.1", True, 10047), ("no-such-host.invalid", False, 11001),
+    ("192.0.2.123", False, 10049),
+])
+def test_bind_errors_use_reference_codes(impl, host, ipv6, code):
+    mgr = SNMPTrapMgr()
+    mgr.local_host, mgr.local_port = host, 0
+    mgr.config(f"UseIPv6={ipv6}")
+    with pytest.raises(SNMPTrapMgrError) as info:
+        mgr.activate()
+    assert info.value.code == code
+    assert mgr.active is False
