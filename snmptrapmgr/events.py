@@ -154,7 +154,9 @@ class SNMPTrapMgrBadPacketEventParams:
         self.source_port = source_port
         self.error_code = error_code
         self.error_description = error_description
-        self.report = False
+        # a Report is prepared only where RFC 3414 calls for one and the message
+        # is reportable (never for a trap); the handler may still veto it
+        self.report = reply_context is not None
         self.reply_context = reply_context
 
 

@@ -108,6 +108,11 @@ class Receiver:
     def cache(self) -> Any:
         return self.usm.cache
 
+    @property
+    def last_decrypted(self) -> Optional[bytes]:
+        """The last SNMPv3 message with its ScopedPDU in clear (DecryptLogPackets)."""
+        return self._usm.last_decrypted if self._usm is not None else None
+
     def receive_datagram(self, data: bytes, addr: Address, now: float) -> list:
         """Decode one datagram; return the events it produced."""
         self.counters["received"] += 1

@@ -129,3 +129,34 @@ def test_facade_check_engine_rejects(impl, env):
         assert not rec.traps and len(rec.bad) == 1
     finally:
         mgr.deactivate()
+
+
+@pytest.mark.parametrize("decrypt", [False, True])
+def test_facade_decrypt_log_packets(impl, env, decrypt):
+    """DecryptLogPackets: on_packet_trace shows the ScopedPDU in clear only when set."""
+    from peers import run_sender
+
+    from snmptrapmgr import ber
+
+    mgr, rec = mgr_and_recorder()
+    traced = []
+    mgr.on_packet_trace = lambda ev: traced.append((ev.direction, ev.packet))
+    mgr.config(f"DecryptLogPackets={decrypt}")
+    try:
+        mgr.add_user("alice", b"", 2, "authpass1", 2, "privpass1")
+        proc = run_sender(mgr, ["snmptrap", "-v", "3", "-u", "alice", "-l", "authPriv", "-a", "SHA",
+                                "-A", "authpass1", "-x", "AES", "-X", "privpass1", "-e", ENGINE,
+                                f"127.0.0.1:{mgr.local_port}", "", TRAP_OID,
+                                "1.3.6.1.2.1.1.5.0", "s", "secret-name"],
+                          lambda: bool(rec.traps))
+        assert proc.returncode == 0, proc.stderr
+        assert len(rec.traps) == 1
+        (direction, packet), = [t for t in traced if t[0] == 1]
+        scoped = ber.decode_message(packet)[12]
+        if decrypt:
+            assert isinstance(scoped, tuple), "trace should show the plaintext ScopedPDU"
+            assert scoped[2][4][-1] == ("1.3.6.1.2.1.1.5.0", 0x04, b"secret-name")
+        else:
+            assert isinstance(scoped, bytes) and b"secret-name" not in packet
+    finally:
+        mgr.deactivate()

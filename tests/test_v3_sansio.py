@@ -249,7 +249,18 @@ def test_no_report_for_a_trap_even_if_reportable(impl):
     akey, _ = keys_for(2, "wrong", 0, "", REMOTE)
     event = one(r, build_v3(akey=akey, reportable=True))
     rejected(event, ERR_VERIFICATION_FAILED)
+    assert event.report is False  # never a Report for a trap, not even by default
     event.report = True
+    assert r.reply(event, ADDR) is None
+
+
+def test_handler_can_veto_a_report(impl):
+    r = receiver()
+    r.cache.add_user("alice", b"", 0, "", 0, "")
+    event = one(r, build_v3(engine_id=LOCAL, user=b"mallory", boots=0, etime=int(NOW),
+                            pdu_tag=PDU_INFORM))
+    rejected(event, ERR_BAD_USER_NAME)
+    event.report = False
     assert r.reply(event, ADDR) is None
 
 
@@ -447,7 +458,7 @@ def test_inform_not_in_time_window_gets_authenticated_report(impl):
                    msg_id=31)
     event = one(r, msg)
     rejected(event, ERR_BAD_TIME_FRAME)
-    event.report = True
+    assert event.report is True
     rep = parse_reply(r.reply(event, ADDR), akey)
     assert rep["flags"] & 3 == 1 and rep["msg_id"] == 31
     assert (rep["engine_id"], rep["boots"], rep["time"]) == (LOCAL, 0, int(NOW))
@@ -481,8 +492,7 @@ def test_inform_rejections_are_reportable(impl, case):
                    pdu_tag=PDU_INFORM)
     event = one(r, msg)
     rejected(event, code)
-    assert r.reply(event, ADDR) is None  # report defaults to False
-    event.report = True
+    assert event.report is True  # RFC 3414 calls for a Report: prepared by default
     rep = parse_reply(r.reply(event, ADDR))
     assert rep["flags"] & 3 == 0 and rep["engine_id"] == LOCAL
     assert rep["scoped"][2][4] == [(USM_STATS_OIDS[counter], 0x41, 1)]
