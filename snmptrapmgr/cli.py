@@ -1,85 +1,160 @@
-"""The ``snmptrapmgr`` command: ``snmptrapmgr listen`` prints traps as JSON lines."""
+"""The ``snmptrapmgr`` command: ``snmptrapmgr listen`` is a trap collector writing JSON lines.
+
+Startup lines on stderr come first, one per socket, so a caller using
+``--port 0`` can read the port::
+
+    snmptrapmgr: listening on udp:127.0.0.1:40123 rcvbuf=134217728 (forced)
+
+Exit status: 0 after SIGINT/SIGTERM/--duration (everything the kernel had
+queued processed and written), 1 when a socket cannot be opened, 2 for a
+bad configuration.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import sys
-import time
-from typing import Any, Optional, Sequence, TextIO
+from typing import Optional, Sequence, TextIO
 
+from .collector import (
+    DEFAULT_RCVBUF,
+    Collector,
+    CollectorConfig,
+    ConfigError,
+    LineWriter,
+    apply_snmptrapd_conf,
+    config_from_toml,
+    load_toml,
+    run_workers,
+)
 from .errors import SNMPTrapMgrError
-from .output import notification_to_dict
-from .trapmgr import SNMPTrapMgr
+from .snmptrapd_conf import CommunitySpec, _parse_address
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "listen"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="snmptrapmgr", description="SNMP trap and inform receiver")
     commands = parser.add_subparsers(dest="command", required=True)
-    listen = commands.add_parser("listen", help="receive notifications and print one JSON object per line")
-    listen.add_argument("--host", default="", help="local address to bind (default: all IPv4; '::' or '::1' for IPv6)")
-    listen.add_argument("--port", type=int, default=162, help="UDP port (default 162; 0 picks a free one)")
+    listen = commands.add_parser(
+        "listen", help="collect notifications, one JSON object per line",
+        description="Receive SNMP v1/v2c/v3 traps and informs and write one JSON object per line.")
+    listen.add_argument("--config", metavar="FILE.toml", help="collector configuration (TOML)")
+    listen.add_argument("--snmptrapd-conf", metavar="FILE", action="append", default=[],
+                        help="import createUser / authCommunity / authUser / snmpTrapdAddr lines "
+                             "of a net-snmp snmptrapd.conf (repeatable)")
+    listen.add_argument("--listen", metavar="ADDR", action="append", default=[],
+                        help="address to bind: HOST:PORT, [V6]:PORT, udp6:PORT... (repeatable)")
+    listen.add_argument("--host", default=None,
+                        help="local address to bind (default all IPv4; '::' or '::1' for IPv6)")
+    listen.add_argument("--port", type=int, default=None, help="UDP port (default 162; 0 picks a free one)")
     listen.add_argument("--community", action="append", default=None,
                         help="accept only this community (repeatable; default: any)")
+    listen.add_argument("--output", "-o", metavar="FILE", default=None,
+                        help="append JSON lines to FILE (default: stdout)")
     listen.add_argument("--no-inform-response", action="store_true", help="do not acknowledge informs")
+    listen.add_argument("--compatibility-mode", type=int, choices=(0, 1, 2), default=None,
+                        help="AES-192/256 key extension: 0 Reeder, 1 Blumenthal, 2 try both "
+                             "(default: what the users' priv names ask for)")
+    listen.add_argument("--workers", type=int, default=None,
+                        help="N processes sharing the port with SO_REUSEPORT (default 1)")
+    listen.add_argument("--stats-interval", type=float, default=None, metavar="SECONDS",
+                        help="print counters to stderr this often (default: only on exit)")
+    listen.add_argument("--rcvbuf", type=int, default=None, metavar="BYTES",
+                        help=f"socket receive buffer to ask for (default {DEFAULT_RCVBUF})")
     listen.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     return parser
 
 
-class _Listener:
-    """Glue between SNMPTrapMgr events and the JSON-lines output."""
-
-    def __init__(self, mgr: SNMPTrapMgr, out: TextIO, respond: bool) -> None:
-        self.out = out
-        self.respond = respond
-        self.counts = {"delivered": 0, "bad_packets": 0}
-        mgr.on_trap = self.on_notification
-        mgr.on_inform_request = self.on_notification
-        mgr.on_bad_packet = self.on_bad_packet
-
-    def on_notification(self, event: Any) -> None:
-        if hasattr(event, "respond"):
-            event.respond = self.respond
-        self.out.write(json.dumps(notification_to_dict(event, time.time()), ensure_ascii=False) + "\n")
-        self.out.flush()
-        self.counts["delivered"] += 1
-
-    def on_bad_packet(self, event: Any) -> None:
-        self.counts["bad_packets"] += 1
-        sys.stderr.write(f"bad packet from {event.source_address}:{event.source_port}: "
-                         f"[{event.error_code}] {event.error_description}\n")
-
-
-def listen(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    mgr = SNMPTrapMgr()
-    if ":" in args.host:
-        mgr.config("UseIPv6=True")
-    mgr.local_host = args.host
-    mgr.local_port = args.port
+def _build_config(args: argparse.Namespace) -> CollectorConfig:
+    config = CollectorConfig()
+    if args.config:
+        try:
+            config_from_toml(load_toml(args.config), args.config, config)
+        except OSError as exc:
+            raise ConfigError(f"cannot read {args.config}: {exc.strerror}") from None
+        except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
+            raise ConfigError(f"{args.config}: {exc}") from None
+    for path in args.snmptrapd_conf:
+        try:
+            apply_snmptrapd_conf(config, path)
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    cli_listen = [_parse_address(a) for a in args.listen]
+    if args.host is not None or args.port is not None:
+        host = args.host if args.host is not None else "0.0.0.0"
+        cli_listen.append((host or "0.0.0.0", 162 if args.port is None else args.port))
+    if cli_listen:
+        config.listen = cli_listen
     if args.community:
-        mgr._receiver.communities = {c.encode() for c in args.community}
-    listener = _Listener(mgr, out, not args.no_inform_response)
+        config.communities = [CommunitySpec(c, origin="--community") for c in args.community]
+    if args.output is not None:
+        config.output = args.output
+    if args.no_inform_response:
+        config.respond_informs = False
+    if args.compatibility_mode is not None:
+        config.compatibility_mode = args.compatibility_mode
+    if args.workers is not None:
+        config.workers = args.workers
+    if args.stats_interval is not None:
+        config.stats_interval = args.stats_interval
+    if args.rcvbuf is not None:
+        config.receive_buffer = args.rcvbuf
+    if config.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    return config
+
+
+def _format_address(host: str, port: int) -> str:
+    return f"udp6:[{host}]:{port}" if ":" in host else f"udp:{host}:{port}"
+
+
+def listen(args: argparse.Namespace, err: TextIO = sys.stderr) -> int:
     try:
-        mgr.activate()
-    except SNMPTrapMgrError as exc:
-        sys.stderr.write(f"snmptrapmgr: {exc}\n")
+        config = _build_config(args)
+    except ConfigError as exc:
+        err.write(f"snmptrapmgr: {exc}\n")
+        return 2
+    if config.workers > 1:
+        def bound(addresses: list) -> None:
+            for host, port in addresses:
+                err.write(f"snmptrapmgr: listening on {_format_address(host, port)} "
+                          f"workers={config.workers}\n")
+            _notes(config, err)
+            err.flush()
+        return run_workers(config, err, args.duration, on_bound=bound)
+    try:
+        writer = LineWriter(config.output)
+    except OSError as exc:
+        err.write(f"snmptrapmgr: cannot open {config.output}: {exc.strerror}\n")
         return 1
-    sys.stderr.write(f"listening on {args.host or '*'}:{mgr.local_port}\n")
-    sys.stderr.flush()
-    previous = signal.signal(signal.SIGTERM, lambda *_: mgr.stop())
+    collector = Collector(config, writer, err)
     try:
-        mgr.run(args.duration)
-    except KeyboardInterrupt:
-        pass
+        collector.open()
+    except SNMPTrapMgrError as exc:
+        err.write(f"snmptrapmgr: {exc}\n")
+        collector.close()
+        return 1
+    for host, port, rcvbuf, forced in collector.describe():
+        err.write(f"snmptrapmgr: listening on {_format_address(host, port)} rcvbuf={rcvbuf}"
+                  f"{' (forced)' if forced else ''}\n")
+    _notes(config, err)
+    err.flush()
+    collector.install_signal_handlers()
+    try:
+        collector.run(args.duration)
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        mgr.deactivate()
-        out.flush()
-        sys.stderr.write(f"delivered {listener.counts['delivered']}, bad packets {listener.counts['bad_packets']}\n")
+        collector.report_stats(final=True)
+        collector.close()
     return 0
+
+
+def _notes(config: CollectorConfig, err: TextIO) -> None:
+    for note in config.notes:
+        err.write(f"snmptrapmgr: {note}\n")
+    if config.users:
+        names = ", ".join(f"{u.name}@{u.engine_id.hex() or '*'}" for u in config.users)
+        err.write(f"snmptrapmgr: v3 users: {names}\n")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -1,0 +1,81 @@
+"""Collector counters: what was received, delivered, rejected and lost.
+
+``Counters`` is filled by the collector's handlers (delivered, auth failures,
+reports and responses sent) and completed from each manager's receiver
+(received, bad packets) and socket (kernel drops: SO_RXQ_OVFL and
+/proc/net/udp).  ``format_line`` is the one-line text written to stderr
+every ``--stats-interval`` seconds and on exit; ``as_dict`` is what workers
+hand to the parent, which adds them up.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .errors import (
+    ERR_BAD_TIME_FRAME,
+    ERR_BAD_USER_NAME,
+    ERR_DECRYPTION_FAILED,
+    ERR_MISSING_AUTH_PASSWORD,
+    ERR_MISSING_PRIV_PASSWORD,
+    ERR_NOT_AUTHENTICATED,
+    ERR_SECURITY_LEVEL,
+    ERR_VERIFICATION_FAILED,
+)
+
+__all__ = ["AUTH_FAILURE_CODES", "FIELDS", "Counters", "format_line", "add"]
+
+#: bad-packet error codes counted as authentication failures
+AUTH_FAILURE_CODES = frozenset((
+    ERR_NOT_AUTHENTICATED, ERR_VERIFICATION_FAILED, ERR_BAD_USER_NAME, ERR_SECURITY_LEVEL,
+    ERR_DECRYPTION_FAILED, ERR_BAD_TIME_FRAME, ERR_MISSING_AUTH_PASSWORD, ERR_MISSING_PRIV_PASSWORD,
+))
+
+FIELDS = ("received", "delivered", "bad_packets", "auth_failures", "reports_sent",
+          "responses_sent", "kernel_drops")
+
+
+class Counters:
+    """Counters of one collector process (one or more listening managers)."""
+
+    __slots__ = ("delivered", "auth_failures", "reports_sent", "responses_sent", "rejected",
+                 "_managers")
+
+    def __init__(self) -> None:
+        self.delivered = 0
+        self.auth_failures = 0   # bad packets with an auth code, plus collector ACL rejections
+        self.reports_sent = 0
+        self.responses_sent = 0
+        self.rejected = 0        # notifications dropped by the collector's ACLs (also auth failures)
+        self._managers: list = []
+
+    def watch(self, managers: Iterable[Any]) -> None:
+        self._managers = list(managers)
+
+    def as_dict(self) -> dict:
+        received = bad = drops = 0
+        for mgr in self._managers:
+            counters = mgr._receiver.counters
+            received += counters.get("received", 0)
+            bad += counters.get("bad_packets", 0)
+            drops += mgr.kernel_drops if mgr.active else mgr._transport._drops
+        return {
+            "received": received,
+            "delivered": self.delivered,
+            "bad_packets": bad,
+            "auth_failures": self.auth_failures,
+            "reports_sent": self.reports_sent,
+            "responses_sent": self.responses_sent,
+            "kernel_drops": drops,
+        }
+
+
+def add(totals: dict, more: dict) -> dict:
+    for name in FIELDS:
+        totals[name] = totals.get(name, 0) + int(more.get(name, 0))
+    return totals
+
+
+def format_line(values: dict, label: str = "stats") -> str:
+    body = " ".join(f"{name}={values.get(name, 0)}" for name in FIELDS)
+    return f"snmptrapmgr {label}: {body}\n"
