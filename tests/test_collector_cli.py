@@ -1,0 +1,309 @@
+"""``snmptrapmgr listen`` end to end: a subprocess fed by net-snmp and by a bounded loopback burst.
+
+Every wait is bounded (deadlines), every sender is local (127.0.0.1 / ::1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from snmptrapmgr.loadgen import FIRST_REQUEST_ID
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "tests", "data")
+NEEDS_NETSNMP = pytest.mark.skipif(shutil.which("snmptrap") is None, reason="net-snmp tools not installed")
+PORT_LINE = re.compile(r"listening on udp6?:\[?([0-9a-fA-F.:]+)\]?:(\d+)")
+DEADLINE = 20.0
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+class Listener:
+    """``python -m snmptrapmgr listen ...`` as a subprocess; stderr collected in a file."""
+
+    def __init__(self, tmp, *args, output=None):
+        self.tmp = str(tmp)
+        self.output = output or os.path.join(self.tmp, "out.jsonl")
+        self.errpath = os.path.join(self.tmp, "err-%d.txt" % time.monotonic_ns())
+        self.err = open(self.errpath, "w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "snmptrapmgr", "listen", "--output", self.output, *args],
+            stdout=subprocess.DEVNULL, stderr=self.err, env=_env(), cwd=self.tmp)
+        self.ports = self._ports()
+
+    def stderr(self):
+        with open(self.errpath) as handle:
+            return handle.read()
+
+    def _ports(self):
+        end = time.monotonic() + DEADLINE
+        while time.monotonic() < end:
+            found = PORT_LINE.findall(self.stderr())
+            if found:
+                return [(h, int(p)) for h, p in found]
+            if self.proc.poll() is not None:
+                raise AssertionError("listen exited: " + self.stderr())
+            time.sleep(0.02)
+        self.kill()
+        raise AssertionError("no port line on stderr: " + self.stderr())
+
+    @property
+    def port(self):
+        return self.ports[0][1]
+
+    def lines(self, complete=True):
+        """The JSON lines written; ``complete``: the file must end with a whole line."""
+        if not os.path.exists(self.output):
+            return []
+        with open(self.output, encoding="utf-8") as handle:
+            text = handle.read()
+        if complete:
+            assert text == "" or text.endswith("\n"), "a partial line was left"
+        else:  # the writer may be in the middle of a batch
+            text = text[:text.rfind("\n") + 1]
+        return [json.loads(line) for line in text.splitlines()]
+
+    def wait_lines(self, count, deadline=DEADLINE):
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            lines = self.lines(complete=False)
+            if len(lines) >= count:
+                return lines
+            time.sleep(0.05)
+        return self.lines(complete=False)
+
+    def terminate(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(DEADLINE)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+        return code
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def final_stats(self):
+        text = self.stderr()
+        found = re.findall(r"snmptrapmgr (?:final|total)[^:]*: (.*)", text)
+        assert found, text
+        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", found[-1])}
+
+
+@pytest.fixture
+def listener(tmp_path):
+    started = []
+
+    def start(*args, **kw):
+        proc = Listener(tmp_path, *args, **kw)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.kill()
+        proc.err.close()
+
+
+def _net_snmp(argv):
+    tmp = tempfile.mkdtemp(prefix="netsnmp-")
+    env = dict(os.environ, SNMPCONFPATH=tmp, SNMP_PERSISTENT_DIR=tmp)
+    env.pop("MIBS", None)
+    with open(os.path.join(tmp, "snmp.conf"), "w") as conf:
+        conf.write("mibs :\n")
+    try:
+        res = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=DEADLINE)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert res.returncode == 0, res.stderr
+    return res
+
+
+def _loadgen(port, count, *extra, host="127.0.0.1"):
+    res = subprocess.run([sys.executable, "-m", "snmptrapmgr.loadgen", "--host", host, "--port", str(port),
+                          "--count", str(count), "--seconds", "20", *extra],
+                         env=_env(), capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    sent = int(re.search(r"sent (\d+)", res.stderr).group(1))
+    assert sent == count
+    return sent
+
+
+# ----------------------------------------------------------------------------- net-snmp
+
+@NEEDS_NETSNMP
+def test_netsnmp_v1_v2c_inform_v3_any_engine(listener, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text(
+        'communities = ["public"]\n'
+        '[[user]]\nname = "anyuser"\nauth = "SHA"\nauth_password = "anyauthpass"\n'
+        'priv = "AES"\npriv_password = "anyprivpass"\n')
+    proc = listener("--config", str(config), "--host", "127.0.0.1", "--port", "0")
+    target = f"127.0.0.1:{proc.port}"
+    _net_snmp(["snmptrap", "-v", "1", "-c", "public", target, "1.3.6.1.4.1.8072.2.3", "10.1.2.3",
+               "6", "17", "555", "1.3.6.1.2.1.1.5.0", "s", "router-v1"])
+    _net_snmp(["snmptrap", "-v", "2c", "-c", "public", target, "4242", "1.3.6.1.6.3.1.1.5.3",
+               "1.3.6.1.2.1.2.2.1.1.7", "i", "7", "1.3.6.1.2.1.2.2.1.2.7", "s", "ge-0/0/7",
+               "1.3.6.1.2.1.31.1.1.1.6.7", "C", "18446744073709551615", "1.3.6.1.2.1.4.20.1.1.1", "a",
+               "192.0.2.1", "1.3.6.1.2.1.1.1.0", "x", "00FF10"])
+    _net_snmp(["snmptrap", "-v", "2c", "-c", "wrong", target, "1", "1.3.6.1.6.3.1.1.5.1"])
+    _net_snmp(["snmpinform", "-v", "2c", "-c", "public", "-t", "3", "-r", "1", target, "77",
+               "1.3.6.1.6.3.1.1.5.4"])
+    _net_snmp(["snmptrap", "-v", "3", "-u", "anyuser", "-l", "authPriv", "-a", "SHA", "-A", "anyauthpass",
+               "-x", "AES", "-X", "anyprivpass", "-e", "0x80001f8880aabbccdd", target, "99",
+               "1.3.6.1.6.3.1.1.5.2", "1.3.6.1.2.1.1.5.0", "s", "router-v3"])
+    lines = proc.wait_lines(4)
+    assert proc.terminate() == 0
+    lines = proc.lines()
+    assert len(lines) == 4, (lines, proc.stderr())
+    by_oid = {(line["version"], line["pdu"]): line for line in lines}
+    v1 = by_oid[("v1", "trap")]
+    assert v1["community"] == "public" and v1["enterprise"] == "1.3.6.1.4.1.8072.2.3"
+    assert v1["agent_address"] == "10.1.2.3" and v1["generic_trap"] == 6 and v1["specific_trap"] == 17
+    assert v1["trap_oid"] == "1.3.6.1.4.1.8072.2.3.6.17"  # the reference's form
+    assert v1["trap_oid_rfc3584"] == "1.3.6.1.4.1.8072.2.3.0.17"
+    assert v1["uptime"] == 555
+    assert v1["varbinds"][-1] == {"oid": "1.3.6.1.2.1.1.5.0", "type": "OctetString", "value": "router-v1"}
+    v2 = by_oid[("v2c", "trap")]
+    assert v2["trap_oid"] == "1.3.6.1.6.3.1.1.5.3" and v2["uptime"] == 4242
+    values = {vb["oid"]: vb for vb in v2["varbinds"]}
+    assert values["1.3.6.1.2.1.2.2.1.1.7"]["value"] == 7
+    assert values["1.3.6.1.2.1.2.2.1.2.7"]["value"] == "ge-0/0/7"
+    assert values["1.3.6.1.2.1.31.1.1.1.6.7"] == {"oid": "1.3.6.1.2.1.31.1.1.1.6.7", "type": "Counter64",
+                                                 "value": 18446744073709551615}
+    assert values["1.3.6.1.2.1.4.20.1.1.1"]["value"] == "192.0.2.1"
+    assert values["1.3.6.1.2.1.1.1.0"]["value"] == "00ff10" and values["1.3.6.1.2.1.1.1.0"]["encoding"] == "hex"
+    inform = by_oid[("v2c", "inform")]
+    assert inform["trap_oid"] == "1.3.6.1.6.3.1.1.5.4"  # snmpinform exited 0: it was answered
+    v3 = by_oid[("v3", "trap")]
+    assert v3["user"] == "anyuser" and v3["security_level"] == 2
+    assert v3["engine_id"] == "80001f8880aabbccdd" and "community" not in v3
+    assert v3["varbinds"][-1]["value"] == "router-v3"
+    stats = proc.final_stats()
+    assert stats["received"] == 5 and stats["delivered"] == 4
+    assert stats["auth_failures"] == 1 and stats["bad_packets"] == 1 and stats["responses_sent"] == 1
+
+
+@NEEDS_NETSNMP
+def test_snmptrapd_conf_import(listener):
+    conf = os.path.join(DATA, "snmptrapd_collector.conf")
+    proc = listener("--snmptrapd-conf", conf, "--listen", "127.0.0.1:0")
+    err = proc.stderr()
+    # unsupported lines are reported with their line numbers
+    assert "snmptrapd_collector.conf:8:" in err and "snmptrapd_collector.conf:12:" in err
+    assert "snmptrapd_collector.conf:13:" in err
+    target = f"127.0.0.1:{proc.port}"
+    # bob: fixed engine, SHA/AES, must use priv (authUser ... priv)
+    _net_snmp(["snmptrap", "-v", "3", "-u", "bob", "-l", "authPriv", "-a", "SHA", "-A", "bob auth pass",
+               "-x", "AES", "-X", "bob priv pass", "-e", "0x8000000001020304", target, "1",
+               "1.3.6.1.6.3.1.1.5.1"])
+    # carol: any engine, SHA-256 / AES-256 Reeder (AES256C)
+    _net_snmp(["snmptrap", "-v", "3", "-u", "carol", "-l", "authPriv", "-a", "SHA-256", "-A", "carolauthpass",
+               "-x", "AES256C", "-X", "carolprivpass", "-e", "0x80001f8880c0ffee01", target, "2",
+               "1.3.6.1.6.3.1.1.5.2"])
+    # dave: any engine, MD5 / AES-256 Blumenthal: both extensions in one config -> mode 2
+    _net_snmp(["snmptrap", "-v", "3", "-u", "dave", "-l", "authPriv", "-a", "MD5", "-A", "daveauthpass",
+               "-x", "AES256", "-X", "davepriv1", "-e", "0x80001f8880da7e0001", target, "3",
+               "1.3.6.1.6.3.1.1.5.3"])
+    # bob at authNoPriv is refused by "authUser log bob priv"
+    _net_snmp(["snmptrap", "-v", "3", "-u", "bob", "-l", "authNoPriv", "-a", "SHA", "-A", "bob auth pass",
+               "-e", "0x8000000001020304", target, "4", "1.3.6.1.6.3.1.1.5.4"])
+    _net_snmp(["snmptrap", "-v", "2c", "-c", "public", target, "5", "1.3.6.1.6.3.1.1.5.5"])
+    _net_snmp(["snmptrap", "-v", "2c", "-c", "private", target, "6", "1.3.6.1.6.3.1.1.5.5"])  # 127/8: ok
+    _net_snmp(["snmptrap", "-v", "2c", "-c", "secret", target, "7", "1.3.6.1.6.3.1.1.5.5"])   # 10/8 only
+    _net_snmp(["snmptrap", "-v", "2c", "-c", "viewed", target, "8", "1.3.6.1.6.3.1.1.5.5"])   # line not used
+    lines = proc.wait_lines(5)
+    assert proc.terminate() == 0
+    lines = proc.lines()
+    got = sorted((line.get("user") or line.get("community"), line["uptime"]) for line in lines)
+    assert got == [("bob", 1), ("carol", 2), ("dave", 3), ("private", 6), ("public", 5)], proc.stderr()
+    assert "CompatibilityMode 2" in proc.stderr()
+    stats = proc.final_stats()
+    assert stats["received"] == 8 and stats["delivered"] == 5 and stats["auth_failures"] == 3
+
+
+# ----------------------------------------------------------------------------- bursts, workers, signals
+
+def test_sigterm_after_burst_loses_nothing_delivered(listener):
+    proc = listener("--host", "127.0.0.1", "--port", "0", "--rcvbuf", str(32 << 20))
+    count = 20000
+    _loadgen(proc.port, count, "--sequence")
+    # SIGTERM right away: what the kernel queued must still be written
+    assert proc.terminate() == 0
+    lines = proc.lines()
+    stats = proc.final_stats()
+    ids = [line["request_id"] for line in lines]
+    assert len(ids) == len(set(ids))  # never twice
+    assert stats["delivered"] == len(lines)
+    assert stats["received"] == len(lines)
+    # everything the kernel accepted was written; what it dropped is counted, never silent
+    assert len(lines) + stats["kernel_drops"] == count, stats
+    assert set(ids) <= set(range(FIRST_REQUEST_ID, FIRST_REQUEST_ID + count))
+
+
+def test_sigint_exits_zero_and_flushes(listener):
+    proc = listener("--host", "127.0.0.1", "--port", "0")
+    _loadgen(proc.port, 100)
+    proc.wait_lines(100)
+    assert proc.terminate(signal.SIGINT) == 0
+    assert len(proc.lines()) == 100
+
+
+def test_workers_two_exactly_once(listener, tmp_path):
+    proc = listener("--host", "127.0.0.1", "--port", "0", "--workers", "2", "--rcvbuf", str(32 << 20))
+    assert "workers=2" in proc.stderr()
+    count = 4000
+    # several senders (distinct source ports), so SO_REUSEPORT spreads them over both workers
+    senders = [subprocess.Popen([sys.executable, "-m", "snmptrapmgr.loadgen", "--port", str(proc.port),
+                                 "--count", str(count), "--sequence", "--seconds", "20"],
+                                env=_env(), stderr=subprocess.DEVNULL) for _ in range(4)]
+    for sender in senders:
+        assert sender.wait(60) == 0
+    proc.wait_lines(4 * count)
+    assert proc.terminate() == 0
+    lines = proc.lines()
+    stats = proc.final_stats()
+    assert stats["kernel_drops"] == 0, stats
+    keys = [(line["source"]["port"], line["request_id"]) for line in lines]
+    assert len(keys) == 4 * count == len(set(keys))  # every trap exactly once
+    assert stats["delivered"] == 4 * count
+    workers = re.findall(r"final\[worker (\d)\]: received=(\d+)", proc.stderr())
+    assert sorted(w for w, _ in workers) == ["0", "1"]
+
+
+def test_ipv6_and_ipv4_together(listener):
+    proc = listener("--listen", "127.0.0.1:0", "--listen", "[::1]:0")
+    assert len(proc.ports) == 2
+    (_, p4), (h6, p6) = proc.ports
+    assert h6 == "::1"
+    _loadgen(p4, 10)
+    _loadgen(p6, 10, host="::1")
+    lines = proc.wait_lines(20)
+    assert proc.terminate() == 0
+    sources = sorted({line["source"]["address"] for line in proc.lines()})
+    assert sources == ["127.0.0.1", "::1"] and len(lines) == 20
+
+
+def test_bad_config_exit_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("listen = [\n")
+    res = subprocess.run([sys.executable, "-m", "snmptrapmgr", "listen", "--config", str(bad)],
+                         env=_env(), capture_output=True, text=True, timeout=DEADLINE)
+    assert res.returncode == 2 and "bad.toml" in res.stderr
