@@ -1,0 +1,46 @@
+"""USM block-cipher modes: the compiled ``_usmcipher_c`` when built, else ``_usmcipher_py``.
+
+``aes_cfb_decrypt`` / ``aes_cfb_encrypt`` (AES-CFB128, RFC 3826),
+``des_cbc_decrypt`` / ``des_cbc_encrypt`` (RFC 3414 8.1) and
+``des3_cbc_decrypt`` / ``des3_cbc_encrypt`` (3DES-EDE), each
+``(key, iv, data) -> bytes``; length errors raise
+``SNMPTrapMgrError(ERR_DECRYPTION_FAILED)``.  ``snmptrapmgr._select.use()``
+may rebind the names at run time, so callers look them up per call.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+__all__ = [
+    "aes_cfb_decrypt",
+    "aes_cfb_encrypt",
+    "des_cbc_decrypt",
+    "des_cbc_encrypt",
+    "des3_cbc_decrypt",
+    "des3_cbc_encrypt",
+    "USING_CYTHON",
+]
+
+if TYPE_CHECKING:
+    from ._usmcipher_py import (
+        aes_cfb_decrypt,
+        aes_cfb_encrypt,
+        des3_cbc_decrypt,
+        des3_cbc_encrypt,
+        des_cbc_decrypt,
+        des_cbc_encrypt,
+    )
+
+    USING_CYTHON: bool
+else:
+    from ._select import load as _load
+
+    _impl, USING_CYTHON = _load("usmcipher")
+    aes_cfb_decrypt = _impl.aes_cfb_decrypt
+    aes_cfb_encrypt = _impl.aes_cfb_encrypt
+    des_cbc_decrypt = _impl.des_cbc_decrypt
+    des_cbc_encrypt = _impl.des_cbc_encrypt
+    des3_cbc_decrypt = _impl.des3_cbc_decrypt
+    des3_cbc_encrypt = _impl.des3_cbc_encrypt
+    del _impl, _load
