@@ -12,7 +12,7 @@ import importlib
 import os
 from types import ModuleType
 
-ACCELERATED = ("ber", "oid", "usmkey", "recv")
+ACCELERATED = ("ber", "oid", "usmkey", "recv", "usmcipher")
 
 
 def no_extensions() -> bool:
