@@ -13,12 +13,11 @@ engine, by the cache), so nothing here is derived per packet.  Bad input to
 
 from __future__ import annotations
 
-import hmac
+import struct
+from hmac import compare_digest
 from typing import NamedTuple
 
-from Crypto.Cipher import AES, DES, DES3
-
-from . import usmkey  # looked up per call: _select.use() may rebind its twin
+from . import usmcipher, usmkey  # looked up per call: _select.use() may rebind their twins
 from ._usmkey_py import HASHES
 from .errors import (
     ERR_DECRYPTION_FAILED,
@@ -132,42 +131,57 @@ def _hash_new(hash_name: str):
 # --------------------------------------------------------------------------- auth
 
 
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
 class AuthKey:
     """A localized authentication key with its HMAC key schedule computed once.
 
-    ``hmac.new(key)`` hashes the inner and outer pads; each message then starts
-    from a ``copy()`` of that state instead of redoing it.
+    The HMAC inner and outer pads (RFC 2104) are hashed once into two hashlib
+    objects; each message then starts from a ``copy()`` of them, so a MAC costs
+    two state copies, the message hashing and two digests.
     """
 
-    __slots__ = ("protocol", "mac_length", "_hmac", "_zeros")
+    __slots__ = ("protocol", "mac_length", "_inner", "_outer", "_zeros")
 
     def __init__(self, key: bytes, auth_code: int) -> None:
         self.protocol = _auth_protocol(auth_code)
         self.mac_length = self.protocol.mac_length
-        self._hmac = hmac.new(bytes(key), digestmod=self.protocol.hash_name)
+        new = _hash_new(self.protocol.hash_name)
+        key = bytes(key)
+        block = new().block_size
+        if len(key) > block:
+            key = new(key).digest()
+        key = key.ljust(block, b"\0")
+        self._inner = new(key.translate(_IPAD))
+        self._outer = new(key.translate(_OPAD))
         self._zeros = bytes(self.mac_length)
 
     def sign(self, message: bytes) -> bytes:
         """MAC of a whole message whose auth-parameters octets are already zeros."""
-        h = self._hmac.copy()
-        h.update(message)
-        return h.digest()[: self.mac_length]
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()[: self.mac_length]
 
     def verify(self, message: bytes, offset: int, mac: bytes) -> bool:
         """Check ``mac``, found at ``message[offset:]``, without searching for it.
 
         The MAC was computed with that field zeroed, so the zeros are fed in its
-        place (three slices of one memoryview: no copy of the message).
+        place: the octets before it, the zeros, the octets after it.
         """
         n = self.mac_length
         if len(mac) != n or offset < 0 or offset + n > len(message):
             return False
-        view = memoryview(message)
-        h = self._hmac.copy()
-        h.update(view[:offset])
-        h.update(self._zeros)
-        h.update(view[offset + n :])
-        return hmac.compare_digest(h.digest()[:n], mac)
+        inner = self._inner.copy()
+        inner.update(message[:offset])
+        inner.update(self._zeros)
+        inner.update(message[offset + n :])
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return compare_digest(outer.digest()[:n], mac)
 
 
 # --------------------------------------------------------------- key extension
@@ -220,17 +234,25 @@ def priv_key(
 # ------------------------------------------------------------------------ privacy
 
 
+_IV = struct.Struct(">II")
+
+
 def _xor8(a: bytes, b: bytes) -> bytes:
     return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(8, "big")
 
 
 class PrivKey:
-    """Privacy key material split once into cipher key and pre-IV."""
+    """Privacy key material split once into cipher key and pre-IV.
 
-    __slots__ = ("protocol", "_key", "_pre_iv", "_des_key")
+    The ciphers are the :mod:`snmptrapmgr.usmcipher` twins (no cipher object
+    per packet); a degenerate 3DES key runs as the single DES it reduces to.
+    """
+
+    __slots__ = ("protocol", "_code", "_key", "_pre_iv", "_des_key")
 
     def __init__(self, key: bytes, priv_code: int) -> None:
         self.protocol = proto = _priv_protocol(priv_code)
+        self._code = proto.code
         key = bytes(key)
         if len(key) < proto.key_length:
             raise SNMPTrapMgrError(
@@ -246,16 +268,15 @@ class PrivKey:
         else:
             self._key = key[: proto.key_length]
 
-    def _cbc(self, iv: bytes):
-        if self.protocol.code == PRIV_DES:
-            return DES.new(self._key, DES.MODE_CBC, iv=iv)
+    def _cbc(self, encrypt: bool, iv: bytes, data: bytes) -> bytes:
+        if self._code == PRIV_DES:
+            f = usmcipher.des_cbc_encrypt if encrypt else usmcipher.des_cbc_decrypt
+            return f(self._key, iv, data)
         if self._des_key:
-            return DES.new(self._des_key, DES.MODE_CBC, iv=iv)
-        return DES3.new(self._key, DES3.MODE_CBC, iv=iv)
-
-    def _aes(self, engine_boots: int, engine_time: int, salt: bytes):
-        iv = engine_boots.to_bytes(4, "big") + engine_time.to_bytes(4, "big") + salt
-        return AES.new(self._key, AES.MODE_CFB, iv=iv, segment_size=128)
+            f = usmcipher.des_cbc_encrypt if encrypt else usmcipher.des_cbc_decrypt
+            return f(self._des_key, iv, data)
+        f = usmcipher.des3_cbc_encrypt if encrypt else usmcipher.des3_cbc_decrypt
+        return f(self._key, iv, data)
 
     def decrypt(
         self, ciphertext: bytes, priv_params: bytes, engine_boots: int, engine_time: int
@@ -267,13 +288,15 @@ class PrivKey:
             raise _decryption_failed("empty encrypted PDU")
         salt = bytes(priv_params)
         try:
-            if self.protocol.code in (PRIV_DES, PRIV_3DES):
+            if self._code == PRIV_DES or self._code == PRIV_3DES:
                 if len(ciphertext) % 8:
                     raise _decryption_failed("encrypted PDU is not a multiple of 8 octets")
-                return self._cbc(_xor8(self._pre_iv, salt)).decrypt(ciphertext)
+                return self._cbc(False, _xor8(self._pre_iv, salt), ciphertext)
             if not (0 <= engine_boots <= _U32 and 0 <= engine_time <= _U32):
                 raise _decryption_failed("engine boots/time out of range")
-            return self._aes(engine_boots, engine_time, salt).decrypt(ciphertext)
+            return usmcipher.aes_cfb_decrypt(
+                self._key, _IV.pack(engine_boots, engine_time) + salt, ciphertext
+            )
         except (ValueError, TypeError) as exc:
             raise _decryption_failed(str(exc)) from None
 
@@ -289,20 +312,22 @@ class PrivKey:
             raise _decryption_failed("empty scoped PDU")
         if not (0 <= engine_boots <= _U32 and 0 <= engine_time <= _U32):
             raise _decryption_failed("engine boots/time out of range")
-        if self.protocol.code in (PRIV_DES, PRIV_3DES):
-            salt = engine_boots.to_bytes(4, "big") + (salt_counter & _U32).to_bytes(4, "big")
+        if self._code == PRIV_DES or self._code == PRIV_3DES:
+            salt = _IV.pack(engine_boots, salt_counter & _U32)
             pad = -len(plaintext) % 8
             data = bytes(plaintext) + bytes(pad) if pad else plaintext
-            return self._cbc(_xor8(self._pre_iv, salt)).encrypt(data), salt
+            return self._cbc(True, _xor8(self._pre_iv, salt), data), salt
         salt = (salt_counter & _U64).to_bytes(8, "big")
-        return self._aes(engine_boots, engine_time, salt).encrypt(plaintext), salt
+        iv = _IV.pack(engine_boots, engine_time) + salt
+        return usmcipher.aes_cfb_encrypt(self._key, iv, plaintext), salt
 
 
 def _degenerate_3des(key: bytes) -> bytes:
     """The single-DES key a degenerate 3DES key reduces to, else b"".
 
     EDE with K1 == K2 is E(K3), with K2 == K3 it is E(K1) (parity bits ignored);
-    pycryptodome refuses such keys, but a peer may have one, so run that DES.
+    pycryptodome (and so usmcipher) refuses such keys, but a peer may have one,
+    so run that DES.
     """
     k1, k2, k3 = (bytes(b & 0xFE for b in key[i : i + 8]) for i in (0, 8, 16))
     if k1 == k2:
