@@ -1,0 +1,67 @@
+"""`pip install .` gives the compiled modules, and they are what loads by default."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from snmptrapmgr._select import ACCELERATED
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# which twin each selector module bound (by the module of its first public function)
+PROBE = """
+import importlib, json, snmptrapmgr
+from snmptrapmgr._select import ACCELERATED
+info = {"implementation": snmptrapmgr.implementation, "file": snmptrapmgr.__file__}
+for name in ACCELERATED:
+    selector = importlib.import_module("snmptrapmgr." + name)
+    first = next(a for a in selector.__all__ if a != "USING_CYTHON")
+    info[name] = getattr(selector, first).__module__
+print(json.dumps(info))
+"""
+
+
+def _probe(path: Path, **env: str) -> dict:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SNMPTRAPMGR_")}
+    environ.update(env, PYTHONPATH=str(path))
+    out = subprocess.run([sys.executable, "-c", PROBE], cwd=path, env=environ,
+                         capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(out.stdout)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A real `pip install .` into a private target directory."""
+    target = tmp_path_factory.mktemp("target")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                    str(target), str(ROOT)], check=True, timeout=600,
+                   env={**os.environ, "SNMPTRAPMGR_REQUIRE_EXTENSIONS": "1"})
+    return target
+
+
+def test_pip_install_ships_compiled_modules(installed):
+    package = installed / "snmptrapmgr"
+    for name in ACCELERATED:
+        assert list(package.glob(f"_{name}_c.*.so")), f"_{name}_c was not compiled"
+        assert (package / f"_{name}_py.py").exists(), f"_{name}_py twin missing"
+
+
+def test_compiled_modules_are_the_default(installed):
+    info = _probe(installed)
+    assert info["file"].startswith(str(installed))
+    assert info["implementation"] == "cython"
+    for name in ACCELERATED:
+        assert info[name] == f"snmptrapmgr._{name}_c"
+
+
+def test_no_extensions_env_forces_the_twins(installed):
+    info = _probe(installed, SNMPTRAPMGR_NO_EXTENSIONS="1")
+    assert info["implementation"] == "python"
+    for name in ACCELERATED:
+        assert info[name] == f"snmptrapmgr._{name}_py"
