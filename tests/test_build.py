@@ -65,3 +65,41 @@ def test_no_extensions_env_forces_the_twins(installed):
     assert info["implementation"] == "python"
     for name in ACCELERATED:
         assert info[name] == f"snmptrapmgr._{name}_py"
+
+
+@pytest.fixture(scope="module")
+def source_copy(tmp_path_factory) -> Path:
+    """The sources alone (no built .so), where a broken compiler can be tried."""
+    import shutil
+
+    copy = tmp_path_factory.mktemp("src-copy")
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, copy / name)
+    shutil.copytree(ROOT / "src", copy / "src", ignore=shutil.ignore_patterns("*.c", "*.html"))
+    shutil.copytree(ROOT / "snmptrapmgr", copy / "snmptrapmgr",
+                    ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    return copy
+
+
+def _build_with_broken_compiler(copy: Path, require: bool) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNMPTRAPMGR_")}
+    env["CC"] = "false"  # a compiler that always fails
+    env["LDSHARED"] = "false"
+    if require:
+        env["SNMPTRAPMGR_REQUIRE_EXTENSIONS"] = "1"
+    return subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=copy,
+                          env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_failed_compile_falls_back_loudly(source_copy):
+    result = _build_with_broken_compiler(source_copy, require=False)
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" in result.stderr and "pure-Python twins" in result.stderr
+    assert not list((source_copy / "snmptrapmgr").glob("*.so"))
+    info = _probe(source_copy)
+    assert info["implementation"] == "python"
+
+
+def test_failed_compile_is_fatal_when_required(source_copy):
+    result = _build_with_broken_compiler(source_copy, require=True)
+    assert result.returncode != 0
