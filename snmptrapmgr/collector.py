@@ -84,41 +84,74 @@ class _Clock:
             micro += 1000000
         if whole != self.second:
             self.second = whole
-            self.prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-        return f"{self.prefix}.{micro:06d}Z"
+            self.prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(whole))
+        return self.prefix + str(1000000 + micro)[1:] + "Z"
 
 
 _CLOCK = _Clock()
 
 
+def _varbind(oid: str, obj_type: int, value: Any) -> str:
+    head = _TYPE_PART.get(obj_type)
+    if head is None:
+        head = f'","type":{_quote(str(obj_type))},"value":'
+    if obj_type in _INTEGERS:
+        return f'{{"oid":"{oid}{head}{value}}}'
+    if obj_type in _OCTETS or isinstance(value, bytes):
+        text, is_hex = octets_to_json(value)
+        if is_hex:
+            return f'{{"oid":"{oid}{head}"{text}","encoding":"hex"}}'
+        return f'{{"oid":"{oid}{head}{_quote(text)}}}'
+    if value is None:
+        return f'{{"oid":"{oid}{head}null}}'
+    if obj_type in _TEXT:
+        return f'{{"oid":"{oid}{head}"{value}"}}'
+    if isinstance(value, int):
+        return f'{{"oid":"{oid}{head}{value}}}'
+    return f'{{"oid":"{oid}{head}{_quote(str(value))}}}'
+
+
+#: varbind tuple -> its JSON text.  Devices repeat most of their varbinds
+#: (trap OID, ifIndex, ifDescr...), so this saves most of the formatting; it
+#: is bounded (cleared when full) and skips long values.
+_VARBIND_CACHE: dict = {}
+_VARBIND_CACHE_MAX = 8192
+_CACHEABLE_BYTES = 128
+
+
 def _varbinds(varbinds: list) -> str:
+    cache = _VARBIND_CACHE
     parts = []
     append = parts.append
-    for oid, obj_type, value in varbinds:
-        head = _TYPE_PART.get(obj_type)
-        if head is None:
-            head = f'","type":{_quote(str(obj_type))},"value":'
-        if obj_type in _INTEGERS:
-            append(f'{{"oid":"{oid}{head}{value}}}')
-        elif obj_type in _OCTETS:
-            text, is_hex = octets_to_json(value)
-            if is_hex:
-                append(f'{{"oid":"{oid}{head}"{text}","encoding":"hex"}}')
-            else:
-                append(f'{{"oid":"{oid}{head}{_quote(text)}}}')
-        elif value is None:
-            append(f'{{"oid":"{oid}{head}null}}')
-        elif obj_type in _TEXT:
-            append(f'{{"oid":"{oid}{head}"{value}"}}')
-        elif isinstance(value, bytes):  # unknown tag carrying octets
-            text, is_hex = octets_to_json(value)
-            append(f'{{"oid":"{oid}{head}"{text}","encoding":"hex"}}' if is_hex
-                   else f'{{"oid":"{oid}{head}{_quote(text)}}}')
-        elif isinstance(value, int):
-            append(f'{{"oid":"{oid}{head}{value}}}')
-        else:
-            append(f'{{"oid":"{oid}{head}{_quote(str(value))}}}')
+    for vb in varbinds:
+        text = cache.get(vb)
+        if text is None:
+            text = _varbind(*vb)
+            value = vb[2]
+            if not (isinstance(value, bytes) and len(value) > _CACHEABLE_BYTES):
+                if len(cache) >= _VARBIND_CACHE_MAX:
+                    cache.clear()
+                cache[vb] = text
+        append(text)
     return ",".join(parts)
+
+
+#: (event class, address, port, version, community) -> the JSON between "time" and "request_id"
+_HEADER_CACHE: dict = {}
+
+
+def _header(event: Any, version: int) -> str:
+    key = (type(event), event.source_address, event.source_port, version, event.community)
+    text = _HEADER_CACHE.get(key)
+    if text is None:
+        pdu = '"inform"' if type(event) is SNMPTrapMgrInformRequestEventParams else '"trap"'
+        text = (f'","source":{{"address":{_quote(event.source_address)},"port":{event.source_port}}},'
+                f'"version":{_VERSIONS.get(version) or _quote(str(version))},"pdu":{pdu},'
+                f'"community":{_quote(event.community)},"request_id":')
+        if len(_HEADER_CACHE) >= 4096:
+            _HEADER_CACHE.clear()
+        _HEADER_CACHE[key] = text
+    return text
 
 
 def format_notification(event: Any, received: float) -> str:
@@ -129,26 +162,25 @@ def format_notification(event: Any, received: float) -> str:
     several microseconds per trap.
     """
     version = event.snmp_version
-    pdu = '"inform"' if type(event) is SNMPTrapMgrInformRequestEventParams else '"trap"'
     if version == 3:
-        security = (f'"user":{_quote(event.user)},"security_level":{event.security_level},'
-                    f'"engine_id":"{event.engine_id.hex()}",'
-                    f'"context_engine_id":"{event.context_engine_id.hex()}",'
-                    f'"context_name":{_quote(event.context_name.decode("utf-8", "replace"))}')
+        pdu = '"inform"' if type(event) is SNMPTrapMgrInformRequestEventParams else '"trap"'
+        header = (f'","source":{{"address":{_quote(event.source_address)},"port":{event.source_port}}},'
+                  f'"version":"v3","pdu":{pdu},"user":{_quote(event.user)},'
+                  f'"security_level":{event.security_level},"engine_id":"{event.engine_id.hex()}",'
+                  f'"context_engine_id":"{event.context_engine_id.hex()}",'
+                  f'"context_name":{_quote(event.context_name.decode("utf-8", "replace"))},"request_id":')
     else:
-        security = f'"community":{_quote(event.community)}'
+        header = _header(event, version)
     trap_oid = event.trap_oid
     if version == 1:
-        v1 = (f',"enterprise":"{event.enterprise}","agent_address":"{event.agent_address}",'
-              f'"generic_trap":{event.generic_trap},"specific_trap":{event.specific_trap}')
-        rfc3584 = event.rfc3584_trap_oid
-    else:
-        v1 = ""
-        rfc3584 = getattr(event, "rfc3584_trap_oid", trap_oid)
-    return (f'{{"time":"{_CLOCK.iso(received)}","source":{{"address":{_quote(event.source_address)},'
-            f'"port":{event.source_port}}},"version":{_VERSIONS.get(version) or _quote(str(version))},'
-            f'"pdu":{pdu},{security},"request_id":{event.request_id},"trap_oid":"{trap_oid}",'
-            f'"trap_oid_rfc3584":"{rfc3584}","uptime":{event.time_stamp}{v1},'
+        return (f'{{"time":"{_CLOCK.iso(received)}{header}{event.request_id},"trap_oid":"{trap_oid}",'
+                f'"trap_oid_rfc3584":"{event.rfc3584_trap_oid}","uptime":{event.time_stamp},'
+                f'"enterprise":"{event.enterprise}","agent_address":"{event.agent_address}",'
+                f'"generic_trap":{event.generic_trap},"specific_trap":{event.specific_trap},'
+                f'"varbinds":[{_varbinds(event.varbinds)}]}}\n')
+    rfc3584 = getattr(event, "rfc3584_trap_oid", trap_oid)
+    return (f'{{"time":"{_CLOCK.iso(received)}{header}{event.request_id},"trap_oid":"{trap_oid}",'
+            f'"trap_oid_rfc3584":"{rfc3584}","uptime":{event.time_stamp},'
             f'"varbinds":[{_varbinds(event.varbinds)}]}}\n')
 
 
