@@ -160,7 +160,9 @@ class AuthCache:
         self.learned_engines = _LRU(max_engines)     # engine_id -> EngineRecord
         self.users: dict = {}                        # (user, engine_id) -> UserRecord, configured
         self.learned_users = _LRU(max_engines)       # (user, engine_id) -> UserRecord
-        self._bound: dict = {}                       # (user, engine_id) -> UserKeys, configured users
+        # (user, engine_id) -> UserKeys of users configured for that engine; usm's fast path
+        # reads it directly: such an entry's record is the one user_record() returns
+        self._bound: dict = {}
         self._any_bound = _LRU(max_keys)             # (user, engine_id) -> UserKeys, any-engine users
         self._master = _LRU(max_keys)                # (password, hash_name) -> Ku
         self._auth_keys = _LRU(max_keys)             # (Ku or Kul, engine_id, code, localized) -> AuthKey

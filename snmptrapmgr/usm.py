@@ -73,7 +73,7 @@ from .message import (
     encode_v3_message,
 )
 from .receiver import _trap_fields  # receiver imports this module lazily: no cycle
-from .usmcrypto import AUTH_PROTOCOLS, AuthKey, PrivKey
+from .usmcrypto import AUTH_PROTOCOLS, PRIV_AES192, PRIV_AES256, AuthKey, PrivKey
 
 __all__ = ["USMEngine", "USM_STATS_OIDS", "generate_engine_id", "ReplyContext"]
 
@@ -184,6 +184,12 @@ class USMEngine:
         """Process one decoded v3 message; return its events (see module docstring)."""
         self.last_decrypted = None
         try:
+            hooks = self.receiver.hooks
+            if (hooks.get_user_security_level is None and hooks.get_user_password is None
+                    and hooks.check_engine is None):
+                event = self._fast_receive(msg, data, addr, now)
+                if event is not None:
+                    return [event]
             return [self._receive(msg, data, addr, now)]
         except _Reject as rej:
             if rej.counter:
@@ -200,6 +206,135 @@ class USMEngine:
         if isinstance(scoped, tuple) and scoped[2][0] != PDU_TRAP_V1:
             return scoped[2][1]
         return 0
+
+    def _fast_receive(self, msg: tuple, data: bytes, addr: Any, now: float) -> Any:
+        """The common case in few steps, or None: then :meth:`_receive` decides.
+
+        Only for a receiver without the three USM hooks, and for a message at
+        authNoPriv/authPriv from a configured user with its keys ready (a single
+        privacy key mode) at an engine already known (or our own), timely, whose
+        MAC verifies and which decrypts to a trap (or an inform to us).  The
+        result is exactly what :meth:`_receive` would return.  Anything else --
+        discovery, unknown user or engine, window, decryption or PDU problems --
+        returns None before any state changed (a key made, an LRU touched or the
+        context/decrypted copy written are what ``_receive`` does again), and
+        ``_receive`` takes it from the start.  A wrong digest is rejected here, as
+        ``_receive`` would at that point, so forged traffic is not hashed twice.
+        """
+        (_v, msg_id, max_size, flags, _model, engine_id, boots, etime, user, auth_params,
+         auth_offset, priv_params, scoped) = msg
+        if not engine_id or not flags & 1:
+            return None
+        receiver = self.receiver
+        cache = self.cache
+        if flags & 2:
+            level = 2
+            if type(scoped) is tuple:
+                return None
+            reportable = bool(flags & 4)
+        else:
+            level = 1
+            if type(scoped) is not tuple:
+                return None
+            reportable = bool(flags & 4) and scoped[2][0] not in _UNREPORTABLE
+        local = receiver.local_engine_id
+        authoritative = engine_id == local and bool(local)
+        if level == 1 and scoped[2][0] == PDU_INFORM and not authoritative:
+            return None
+        # a user configured for this very engine: its record is what user_level reads
+        keys = cache._bound.get((user, engine_id))
+        if keys is None:
+            if cache.user_level(user, engine_id) != level:
+                return None
+            keys = cache.user_keys(user, engine_id)
+            if keys is None:
+                return None
+        elif keys.record.level != level:
+            return None
+        auth_key = keys.auth_key
+        if auth_key is None:
+            return None
+        priv_key = None
+        if level == 2:
+            record = keys.record
+            algorithm = record.priv_algorithm
+            if not algorithm:
+                return None
+            if algorithm == PRIV_AES192 or algorithm == PRIV_AES256:
+                mode = receiver.compatibility_mode
+                if type(mode) is not int:
+                    return None
+                klen = len(record.priv_key) if record.priv_key else _DIGEST_SIZE[record.auth_protocol]
+                modes = priv_modes(mode, algorithm, klen)
+                if len(modes) != 1:
+                    return None
+                priv_key = keys.priv_keys.get(modes[0])
+            else:
+                priv_key = keys.priv_keys.get("reeder")
+            if priv_key is None:
+                return None  # made by _receive, after the MAC checked out
+        # 4. authentication (a wrong digest is final: no second hashing in _receive)
+        if not auth_key.verify(data, auth_offset, auth_params):
+            raise _Reject(ERR_VERIFICATION_FAILED, "Verification failed: wrong digest",
+                          "usmStatsWrongDigests", reportable)
+        # 5. timeliness (RFC 3414 3.2 step 7)
+        window = receiver.time_window
+        if authoritative:
+            rec = None
+            if boots != 0 or abs(etime - int(now)) > window:
+                return None
+        else:
+            rec = cache.engines.get(engine_id)
+            if rec is None:
+                rec = cache.learned_engines.get_touch(engine_id)
+                if rec is None:
+                    return None
+            rec_boots = rec.boots
+            if (rec_boots >= MAX_TIME or boots < rec_boots
+                    or (boots == rec_boots
+                        and etime < rec.time + int(now - rec.local_at) - window)):
+                return None  # _receive: usmStatsNotInTimeWindows
+        # 6. privacy
+        if level == 2:
+            try:
+                plaintext = priv_key.decrypt(scoped, priv_params, boots, etime)
+                plain = ber.decode_scoped_pdu(plaintext)
+            except SNMPTrapMgrError:
+                return None
+            if receiver.decrypt_log_packets:
+                self.last_decrypted = encode_v3_message(msg_id, max_size, flags, engine_id, boots,
+                                                        etime, user, auth_params, priv_params,
+                                                        _scoped_tlv(plaintext))[0]
+        else:
+            plain = scoped
+        context_engine_id, context_name, pdu = plain
+        tag = pdu[0]
+        self.incoming_context_engine_id = context_engine_id
+        self.incoming_context_name = context_name
+        if tag == PDU_TRAP:
+            pass
+        elif tag != PDU_INFORM or not authoritative:
+            return None
+        # 7. the engine's clock (RFC 3414 3.2 step 7b)
+        if rec is not None and (boots > rec.boots or (boots == rec.boots and etime > rec.latest)):
+            rec.boots, rec.time, rec.latest, rec.local_at = boots, etime, etime, now
+        user_text = user.decode(receiver.codec, "replace")
+        varbinds = pdu[4]
+        trap_oid, uptime = _trap_fields(varbinds)
+        if tag == PDU_TRAP:
+            out = SNMPTrapMgrTrapEventParams(3, pdu[1], "", user_text, level, trap_oid, uptime,
+                                             addr[0], addr[1], varbinds)
+        else:
+            out = SNMPTrapMgrInformRequestEventParams(3, pdu[1], "", user_text, level, trap_oid,
+                                                      uptime, addr[0], addr[1], varbinds)
+            out.message_id = msg_id
+            out.reply_context = ReplyContext(msg_id, max_size, user, pdu[1], "", now, level,
+                                             auth_key, priv_key, context_engine_id, context_name)
+        out.engine_id = engine_id
+        out.context_engine_id = context_engine_id
+        out.context_name = context_name
+        receiver.counters["notifications"] += 1
+        return out
 
     def _receive(self, msg: tuple, data: bytes, addr: Any, now: float) -> Any:
         (_v, msg_id, max_size, flags, _model, engine_id, boots, etime, user, auth_params,

@@ -286,7 +286,7 @@ class PrivKey:
             raise _decryption_failed("privacy parameters must be 8 octets")
         if not ciphertext:
             raise _decryption_failed("empty encrypted PDU")
-        salt = bytes(priv_params)
+        salt = priv_params if type(priv_params) is bytes else bytes(priv_params)
         try:
             if self._code == PRIV_DES or self._code == PRIV_3DES:
                 if len(ciphertext) % 8:
@@ -297,7 +297,7 @@ class PrivKey:
             return usmcipher.aes_cfb_decrypt(
                 self._key, _IV.pack(engine_boots, engine_time) + salt, ciphertext
             )
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise _decryption_failed(str(exc)) from None
 
     def encrypt(
