@@ -302,6 +302,12 @@ class SNMPTrapMgr:
     def serve_forever(self) -> None:
         self.run(None)
 
+    async def serve_async(self, duration: Optional[float] = None) -> None:
+        """``run()`` on the running asyncio loop (loop.add_reader); see :mod:`snmptrapmgr.aio`."""
+        from .aio import serve
+
+        await serve(self, duration)
+
     def stop(self) -> None:
         """Ask run() / serve_forever() to return (safe from another thread or a signal)."""
         self._stop.set()
