@@ -106,3 +106,21 @@ def test_serve_duration(impl):
     asyncio.run(asyncio.wait_for(aio.serve(mgr, 0.2), 5))
     assert mgr.active
     mgr.deactivate()
+
+
+def test_mgr_serve_async_method(impl):
+    mgr = SNMPTrapMgr()
+    mgr.local_host = "127.0.0.1"
+    mgr.local_port = 0
+    got = []
+    mgr.on_trap = got.append
+
+    async def main():
+        mgr.activate()
+        asyncio.get_running_loop().call_later(0.05, _send, mgr.local_port, 3)
+        asyncio.get_running_loop().call_later(0.4, mgr.stop)
+        await mgr.serve_async()
+
+    asyncio.run(asyncio.wait_for(main(), 10))
+    mgr.deactivate()
+    assert len(got) == 3
