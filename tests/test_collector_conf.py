@@ -90,9 +90,11 @@ def test_bad_lines_reported_with_line_number(line):
 def test_snmptrapd_addr_and_disable_authorization():
     conf = parse_snmptrapd_conf("snmpTrapdAddr udp:127.0.0.1:1162,udp6:[::1]:1163\ndisableAuthorization yes\n")
     assert conf.listen == [("127.0.0.1", 1162), ("::1", 1163)]
-    config = CollectorConfig()
-    config.communities = None
     assert conf.disable_authorization is True
+    config = CollectorConfig()
+    config.communities = [object()]
+    path_conf = conf  # disableAuthorization lifts every community restriction
+    assert path_conf.problems == []
 
 
 def test_compatibility_mode_mapping():
