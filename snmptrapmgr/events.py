@@ -78,13 +78,17 @@ class SNMPObject:
 
 
 class _Notification:
-    """What a trap and an inform share: the message, its sender, its varbinds."""
+    """What a trap and an inform share: the message, its sender, its varbinds.
 
-    __slots__ = (
-        "snmp_version", "request_id", "community", "user", "security_level",
-        "trap_oid", "time_stamp", "source_address", "source_port", "varbinds",
-        "engine_id", "context_engine_id", "context_name", "_objects",
-    )
+    Fields that not every message carries are class-level defaults, set on
+    the instance only when present: that keeps the per-trap cost to one
+    small object with ten attributes.
+    """
+
+    engine_id = b""
+    context_engine_id = b""
+    context_name = b""
+    _objects: Optional[tuple] = None
 
     def __init__(self, snmp_version: int, request_id: int, community: str, user: str,
                  security_level: int, trap_oid: str, time_stamp: int, source_address: str,
@@ -99,10 +103,6 @@ class _Notification:
         self.source_address = source_address
         self.source_port = source_port
         self.varbinds = varbinds
-        self.engine_id = b""
-        self.context_engine_id = b""
-        self.context_name = b""
-        self._objects: Optional[tuple] = None
 
     @property
     def objects(self) -> tuple:
@@ -115,32 +115,31 @@ class _Notification:
 class SNMPTrapMgrTrapEventParams(_Notification):
     """A trap.  v1 traps also carry enterprise, generic/specific and the RFC 3584 OID."""
 
-    __slots__ = ("agent_address", "enterprise", "generic_trap", "specific_trap",
-                 "rfc3584_trap_oid")
+    agent_address = ""
+    enterprise = ""
+    generic_trap = -1
+    specific_trap = 0
+    _rfc3584_trap_oid = ""
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.agent_address = ""
-        self.enterprise = ""
-        self.generic_trap = -1
-        self.specific_trap = 0
-        self.rfc3584_trap_oid = self.trap_oid
+    @property
+    def rfc3584_trap_oid(self) -> str:
+        """snmpTrapOID as RFC 3584 translates a v1 trap (what snmptrapd shows)."""
+        return self._rfc3584_trap_oid or self.trap_oid
+
+    @rfc3584_trap_oid.setter
+    def rfc3584_trap_oid(self, value: str) -> None:
+        self._rfc3584_trap_oid = value
 
 
 class SNMPTrapMgrInformRequestEventParams(_Notification):
     """An inform; set ``respond`` True (and optionally an error) to acknowledge it."""
 
-    __slots__ = ("error_index", "error_status", "error_description", "respond", "message_id",
-                 "reply_context")
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.error_index = 0
-        self.error_status = 0
-        self.error_description = ""
-        self.respond = False
-        self.message_id = 0
-        self.reply_context: Any = None
+    error_index = 0
+    error_status = 0
+    error_description = ""
+    respond = False
+    message_id = 0
+    reply_context: Any = None
 
 
 class SNMPTrapMgrBadPacketEventParams:

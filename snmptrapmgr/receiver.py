@@ -67,6 +67,10 @@ def v1_trap_oids(enterprise: str, generic: int, specific: int) -> tuple[str, str
 
 def _trap_fields(varbinds: list) -> tuple[str, int]:
     """snmpTrapOID.0 and sysUpTime.0 of a v2 notification (normally its first two)."""
+    if len(varbinds) >= 2:
+        first, second = varbinds[0], varbinds[1]
+        if first[0] == SYS_UPTIME and second[0] == SNMP_TRAP_OID and first[1] == 0x43 and second[1] == 6:
+            return second[2], first[2]
     trap_oid = ""
     uptime = 0
     for oid, obj_type, value in varbinds:
@@ -84,7 +88,7 @@ class Receiver:
     def __init__(self, hooks: Optional[Hooks] = None, *, codec: str = "utf-8",
                  communities: Optional[set[bytes]] = None) -> None:
         self.hooks = hooks or Hooks()
-        self.codec = codec
+        self._codec = codec
         self.communities = communities
         self._decode = ber.decode_message
         self._usm: Any = None
@@ -94,6 +98,17 @@ class Receiver:
         self.compatibility_mode = 0
         self.decrypt_log_packets = False
         self.counters = {"received": 0, "notifications": 0, "bad_packets": 0}
+        self._community_text: dict[bytes, str] = {}
+
+    @property
+    def codec(self) -> str:
+        """The codec of community text (CodePage)."""
+        return self._codec
+
+    @codec.setter
+    def codec(self, value: str) -> None:
+        self._codec = value
+        self._community_text.clear()
 
     @property
     def usm(self) -> Any:
@@ -118,10 +133,9 @@ class Receiver:
         self.counters["received"] += 1
         try:
             msg = self._decode(data)
-            version = msg[0]
-            if version == 3:
+            if msg[0] == 3:
                 return self.usm.receive(msg, data, addr, now)
-            return [self._community(msg, data, addr)]
+            return [self._community(msg, addr)]
         except SNMPTrapMgrError as exc:
             return [self.bad_packet(data, addr, exc.code, exc.message)]
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the receiver
@@ -132,12 +146,14 @@ class Receiver:
         self.counters["bad_packets"] += 1
         return SNMPTrapMgrBadPacketEventParams(bytes(data), addr[0], addr[1], code, why, reply_context)
 
-    def _community(self, msg: tuple, data: bytes, addr: Address) -> Any:
+    def _community(self, msg: tuple, addr: Address) -> Any:
         version, community, pdu = msg
         if self.communities is not None and community not in self.communities:
             raise SNMPTrapMgrError(ERR_NOT_AUTHENTICATED, "community not accepted")
         tag = pdu[0]
-        text = community.decode(self.codec, "replace")
+        text = self._community_text.get(community)
+        if text is None:
+            text = self._remember_community(community)
         if version == 0:
             if tag != PDU_TRAP_V1:
                 raise SNMPTrapMgrError(ERR_UNKNOWN_PDU, f"PDU 0x{tag:02x} is not a notification")
@@ -168,6 +184,13 @@ class Receiver:
             raise SNMPTrapMgrError(ERR_UNKNOWN_PDU, f"PDU 0x{tag:02x} is not a notification")
         self.counters["notifications"] += 1
         return event
+
+    def _remember_community(self, community: bytes) -> str:
+        """Decode a community once; a bounded cache, so a flood of new ones cannot grow it."""
+        if len(self._community_text) >= 1024:
+            self._community_text.clear()
+        text = self._community_text[community] = community.decode(self._codec, "replace")
+        return text
 
     def reply(self, event: Any, addr: Address) -> Optional[bytes]:
         """The datagram an event calls for once its handler has run, if any.

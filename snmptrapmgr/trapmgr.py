@@ -334,10 +334,16 @@ class SNMPTrapMgr:
         self._objects_owned = False
 
     def _fire_trap(self, event: SNMPTrapMgrTrapEventParams, address: Any) -> None:
+        # the hot path of a collector: _begin_event and _fire, inlined
         handler = self.on_trap
         if handler is not None:
-            self._begin_event(event)
-            self._fire(handler, "on_trap", event)
+            self._current = event
+            self._objects = event.varbinds
+            self._objects_owned = False
+            try:
+                handler(event)
+            except Exception as exc:  # noqa: BLE001 - a handler must not stop the receiver
+                self._handler_failed("on_trap", exc)
 
     def _fire_inform(self, event: SNMPTrapMgrInformRequestEventParams, address: Any) -> None:
         handler = self.on_inform_request
