@@ -72,6 +72,7 @@ SETTINGS = [
     # snmptrapmgr additions
     Setting("MaxEngines", "int", 10000),
     Setting("EventsPerCall", "int", 1024),
+    Setting("KernelDrops", "int", 0, read_only=True),
 ]
 
 _BY_NAME = {s.name.lower(): s for s in SETTINGS}

@@ -35,9 +35,11 @@ from __future__ import annotations
 
 import ipaddress
 import shlex
-import socket
 from dataclasses import dataclass, field
 from typing import Any, Optional
+
+from .errors import SNMPTrapMgrError
+from .transport import resolve_host
 
 __all__ = [
     "AUTH_PROTOCOLS", "PRIV_PROTOCOLS", "UserSpec", "CommunitySpec", "TrapdConf",
@@ -125,8 +127,7 @@ def parse_source(text: str) -> Optional[list]:
     if "/" in text:  # 10.0.0.0/255.0.0.0 style
         host, _, mask = text.partition("/")
         return [ipaddress.ip_network(f"{host}/{mask}", strict=False)]
-    infos = socket.getaddrinfo(text, None, proto=socket.IPPROTO_UDP)
-    return [ipaddress.ip_network(info[4][0]) for info in infos]
+    return [ipaddress.ip_network(address) for address in resolve_host(text)]
 
 
 def _parse_address(spec: str, default_port: int = 162) -> tuple:
@@ -235,7 +236,7 @@ def parse_snmptrapd_conf(text: str, name: str = "snmptrapd.conf") -> TrapdConf:
                         conf.listen.append(_parse_address(spec))
             else:
                 raise ValueError(f"{keyword} lines are not supported by snmptrapmgr; line not used")
-        except (ValueError, OSError) as exc:
+        except (ValueError, OSError, SNMPTrapMgrError) as exc:
             conf.problems.append(f"{origin}: {exc}: {line if low != 'createuser' else keyword + ' ...'}")
     return conf
 

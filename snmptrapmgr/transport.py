@@ -24,7 +24,7 @@ from .errors import (
     SNMPTrapMgrError,
 )
 
-__all__ = ["UDPTransport"]
+__all__ = ["UDPTransport", "resolve_host"]
 
 _ERRNO_CODES = {
     errno.EADDRINUSE: ERR_ADDRESS_IN_USE,
@@ -71,6 +71,15 @@ def _proc_drops(sock: socket.socket) -> int:
     except (OSError, ValueError):
         pass
     return -1
+
+
+def resolve_host(name: str) -> list[str]:
+    """Every address ``name`` resolves to (for configuration files that name hosts)."""
+    try:
+        infos = socket.getaddrinfo(name, None, proto=socket.IPPROTO_UDP)
+    except OSError as exc:
+        raise _socket_error(exc, f"cannot resolve {name!r}") from None
+    return [info[4][0] for info in infos]
 
 
 class UDPTransport:

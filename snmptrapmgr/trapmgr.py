@@ -469,6 +469,8 @@ class SNMPTrapMgr:
             return receiver.decrypt_log_packets
         if name in ("InBufferSize", "OutBufferSize") and self._active:
             return self._transport.buffer_sizes()[0 if name == "InBufferSize" else 1]
+        if name == "KernelDrops":
+            return self.kernel_drops
         if name == "BuildInfo":
             from . import __version__, implementation
             return f"snmptrapmgr {__version__} ({implementation})"

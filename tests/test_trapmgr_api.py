@@ -209,13 +209,33 @@ def test_config_rejects_unknown_or_bad(impl, text):
 
 
 @pytest.mark.parametrize("name", ["SourceAddress", "SourcePort", "IncomingContextEngineId",
-                                  "IncomingContextName", "BuildInfo", "LicenseInfo"])
+                                  "IncomingContextName", "BuildInfo", "LicenseInfo",
+                                  "KernelDrops"])
 def test_config_read_only(impl, name):
     mgr = SNMPTrapMgr()
     before = mgr.config(name)
     with pytest.raises(SNMPTrapMgrError):
         mgr.config(f"{name}=1")
     assert mgr.config(name) == before
+
+
+def test_config_kernel_drops_reads_the_socket_counter(impl):
+    """Loss is never silent: a burst into a tiny buffer shows in config("KernelDrops")."""
+    import socket
+
+    from snmptrapmgr.message import encode_community_message, encode_pdu
+
+    datagram = encode_community_message(1, b"public", encode_pdu(0xA7, 1, 0, 0, [("1.3.6.1", 2, 1)]))
+    mgr = SNMPTrapMgr()
+    mgr.local_host, mgr.local_port = "127.0.0.1", 0
+    mgr.config("InBufferSize=2048")
+    with mgr:
+        assert mgr.config("KernelDrops") == "0"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            for _ in range(300):
+                tx.sendto(datagram, ("127.0.0.1", mgr.local_port))
+        drops = int(mgr.config("KernelDrops"))
+        assert drops > 0 and drops == mgr.kernel_drops
 
 
 @pytest.mark.parametrize("name,value,back", [
