@@ -11,19 +11,26 @@ cffi -- are called here directly through C function pointers:
 * block ciphers ``_raw_aesni`` (when the CPU has AES-NI, as pycryptodome
   decides) or ``_raw_aes``, ``_raw_des``, ``_raw_des3``:
   ``<X>_start_operation(key, key_len, &cipher)`` / ``<X>_stop_operation``;
-* chaining modes ``_raw_cfb`` (``CFB_start_operation(cipher, iv, 16, 16,
-  &state)``, ``CFB_encrypt/decrypt``) and ``_raw_cbc`` (``CBC_...``); the mode
-  state owns the cipher, so ``<MODE>_stop_operation`` frees both.
+* ``_raw_ecb``: ``ECB_start_operation(cipher, &state)``,
+  ``ECB_encrypt/decrypt(state, in, out, len)``, ``ECB_stop_operation(state)``
+  (the ECB state owns the cipher: stopping it frees both).
 
-A key schedule per call (well under a microsecond) replaces pycryptodome's
-Python cipher objects, cffi argument conversion and SmartPointers (~15-20 us).
+The CFB128 / CBC chaining is done here.  Decryption -- the per-packet work --
+needs the block cipher only on data known up front (AES-CFB: E(IV || C[:-1]);
+CBC: D(C)), so one ECB call covers every block (AES-NI pipelines them) and the
+chaining is an XOR; encryption (replies) is sequential, one block per call.
+The key schedule (an ECB state) is made once per key and kept in a small
+bounded cache: ECB states are read-only once made, so sharing them is safe.
+
 If any library or symbol cannot be loaded, ``NATIVE`` is False and every
 function runs the pure-Python twin instead: correctness over speed.
 """
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdint cimport uint8_t, uintptr_t
+from libc.string cimport memcpy
 
 from snmptrapmgr import _usmcipher_py as _twin
 from snmptrapmgr.errors import ERR_DECRYPTION_FAILED, SNMPTrapMgrError
@@ -40,28 +47,27 @@ __all__ = [
 
 ctypedef int (*cipher_start_fn)(const uint8_t *key, size_t key_len, void **cipher) noexcept nogil
 ctypedef int (*stop_fn)(void *state) noexcept nogil
-ctypedef int (*cfb_start_fn)(void *cipher, const uint8_t *iv, size_t iv_len, size_t segment_len,
-                             void **state) noexcept nogil
-ctypedef int (*cbc_start_fn)(void *cipher, const uint8_t *iv, size_t iv_len,
-                             void **state) noexcept nogil
+ctypedef int (*ecb_start_fn)(void *cipher, void **state) noexcept nogil
 ctypedef int (*crypt_fn)(void *state, const uint8_t *src, uint8_t *dst,
                          size_t length) noexcept nogil
 
 cdef struct BlockCipher:
     cipher_start_fn start
     stop_fn stop
+    int ident        # cache key part: 0 AES, 1 DES, 2 3DES
+    size_t block
 
 cdef BlockCipher _AES
 cdef BlockCipher _DES
 cdef BlockCipher _DES3
-cdef cfb_start_fn _cfb_start = NULL
-cdef crypt_fn _cfb_encrypt = NULL
-cdef crypt_fn _cfb_decrypt = NULL
-cdef stop_fn _cfb_stop = NULL
-cdef cbc_start_fn _cbc_start = NULL
-cdef crypt_fn _cbc_encrypt = NULL
-cdef crypt_fn _cbc_decrypt = NULL
-cdef stop_fn _cbc_stop = NULL
+cdef ecb_start_fn _ecb_start = NULL
+cdef crypt_fn _ecb_encrypt = NULL
+cdef crypt_fn _ecb_decrypt = NULL
+cdef stop_fn _ecb_stop = NULL
+
+cdef enum:
+    _STACK = 2048          # octets of on-stack work buffer (typical traps fit)
+    _CACHE_LIMIT = 1024    # key schedules kept (one per user and engine in practice)
 
 #: the loaded libraries, kept referenced so they stay mapped
 _libraries = []
@@ -106,13 +112,11 @@ def _aes_library():
 
 
 cdef bint _load() except -1:
-    global _AES, _DES, _DES3
-    global _cfb_start, _cfb_encrypt, _cfb_decrypt, _cfb_stop
-    global _cbc_start, _cbc_encrypt, _cbc_decrypt, _cbc_stop
+    global _AES, _DES, _DES3, _ecb_start, _ecb_encrypt, _ecb_decrypt, _ecb_stop
     try:
         aes_lib, prefix = _aes_library()
         libs = {"aes": aes_lib, "des": _library("_raw_des"), "des3": _library("_raw_des3"),
-                "cfb": _library("_raw_cfb"), "cbc": _library("_raw_cbc")}
+                "ecb": _library("_raw_ecb")}
         a = {
             "aes_start": _address(aes_lib, prefix + "_start_operation"),
             "aes_stop": _address(aes_lib, prefix + "_stop_operation"),
@@ -121,25 +125,26 @@ cdef bint _load() except -1:
             "des3_start": _address(libs["des3"], "DES3_start_operation"),
             "des3_stop": _address(libs["des3"], "DES3_stop_operation"),
         }
-        for mode in ("CFB", "CBC"):
-            for op in ("start_operation", "encrypt", "decrypt", "stop_operation"):
-                a[f"{mode}_{op}"] = _address(libs[mode.lower()], f"{mode}_{op}")
+        for op in ("start_operation", "encrypt", "decrypt", "stop_operation"):
+            a[f"ECB_{op}"] = _address(libs["ecb"], f"ECB_{op}")
     except (ImportError, OSError, AttributeError, TypeError, ValueError):
         return False
     _AES.start = <cipher_start_fn><uintptr_t>a["aes_start"]
     _AES.stop = <stop_fn><uintptr_t>a["aes_stop"]
+    _AES.ident = 0
+    _AES.block = 16
     _DES.start = <cipher_start_fn><uintptr_t>a["des_start"]
     _DES.stop = <stop_fn><uintptr_t>a["des_stop"]
+    _DES.ident = 1
+    _DES.block = 8
     _DES3.start = <cipher_start_fn><uintptr_t>a["des3_start"]
     _DES3.stop = <stop_fn><uintptr_t>a["des3_stop"]
-    _cfb_start = <cfb_start_fn><uintptr_t>a["CFB_start_operation"]
-    _cfb_encrypt = <crypt_fn><uintptr_t>a["CFB_encrypt"]
-    _cfb_decrypt = <crypt_fn><uintptr_t>a["CFB_decrypt"]
-    _cfb_stop = <stop_fn><uintptr_t>a["CFB_stop_operation"]
-    _cbc_start = <cbc_start_fn><uintptr_t>a["CBC_start_operation"]
-    _cbc_encrypt = <crypt_fn><uintptr_t>a["CBC_encrypt"]
-    _cbc_decrypt = <crypt_fn><uintptr_t>a["CBC_decrypt"]
-    _cbc_stop = <stop_fn><uintptr_t>a["CBC_stop_operation"]
+    _DES3.ident = 2
+    _DES3.block = 8
+    _ecb_start = <ecb_start_fn><uintptr_t>a["ECB_start_operation"]
+    _ecb_encrypt = <crypt_fn><uintptr_t>a["ECB_encrypt"]
+    _ecb_decrypt = <crypt_fn><uintptr_t>a["ECB_decrypt"]
+    _ecb_stop = <stop_fn><uintptr_t>a["ECB_stop_operation"]
     _libraries.extend(libs.values())
     return True
 
@@ -214,34 +219,146 @@ cdef int _check_des(_Buffers b, Py_ssize_t key_length) except -1:
     return 0
 
 
-cdef bytes _run(const BlockCipher *cipher, _Buffers b, bint cfb, bint encrypt):
-    """Key schedule, mode state over it, one pass over the data, both freed."""
-    cdef Py_ssize_t n = b.data.len
-    if n == 0:
-        return b""
-    cdef bytes out = PyBytes_FromStringAndSize(NULL, n)
-    cdef uint8_t *dst = <uint8_t *>PyBytes_AS_STRING(out)
-    cdef const uint8_t *src = <const uint8_t *>b.data.buf
+cdef class _Schedule:
+    """One key's ECB state (key schedule included), freed with the object."""
+
+    cdef void *state
+
+    def __dealloc__(self):
+        if self.state != NULL:
+            _ecb_stop(self.state)  # frees the block cipher too
+            self.state = NULL
+
+
+#: (cipher ident, key) -> _Schedule
+cdef dict _schedules = {}
+
+
+cdef _Schedule _schedule(const BlockCipher *cipher, _Buffers b, object key):
+    cdef bytes raw = key if type(key) is bytes else PyBytes_FromStringAndSize(
+        <const char *>b.key.buf, b.key.len)
+    cdef tuple cache_key = (cipher.ident, raw)
+    cdef _Schedule sched = _schedules.get(cache_key)
+    if sched is not None:
+        return sched
     cdef void *base = NULL
     cdef void *state = NULL
     cdef int err = cipher.start(<const uint8_t *>b.key.buf, <size_t>b.key.len, &base)
     if err or base == NULL:
         raise _fail(f"cipher setup failed (error {err})")
-    if cfb:
-        err = _cfb_start(base, <const uint8_t *>b.iv.buf, <size_t>b.iv.len, 16, &state)
-    else:
-        err = _cbc_start(base, <const uint8_t *>b.iv.buf, <size_t>b.iv.len, &state)
+    err = _ecb_start(base, &state)
     if err or state == NULL:
-        cipher.stop(base)  # the mode did not take it over
+        cipher.stop(base)  # ECB did not take it over
         raise _fail(f"cipher mode setup failed (error {err})")
-    if cfb:
-        err = (_cfb_encrypt if encrypt else _cfb_decrypt)(state, src, dst, <size_t>n)
-        _cfb_stop(state)  # frees the cipher too
-    else:
-        err = (_cbc_encrypt if encrypt else _cbc_decrypt)(state, src, dst, <size_t>n)
-        _cbc_stop(state)
+    sched = _Schedule.__new__(_Schedule)
+    sched.state = state
+    if len(_schedules) >= _CACHE_LIMIT:
+        _schedules.clear()
+    _schedules[cache_key] = sched
+    return sched
+
+
+cdef int _crypt_failed(int err) except -1:
+    raise _fail(f"cipher failed (error {err})")
+
+
+cdef inline void _xor(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n) noexcept nogil:
+    cdef size_t i
+    for i in range(n):
+        dst[i] = a[i] ^ b[i]
+
+
+cdef bytes _cfb_decrypt(_Buffers b, object key):
+    cdef size_t n = <size_t>b.data.len
+    if n == 0:
+        return b""
+    cdef _Schedule sched = _schedule(&_AES, b, key)
+    cdef const uint8_t *src = <const uint8_t *>b.data.buf
+    cdef size_t span = (n + 15) // 16 * 16
+    cdef uint8_t stack[2 * _STACK]
+    cdef uint8_t *work = stack
+    cdef int err
+    cdef bytes out
+    if span > _STACK:
+        work = <uint8_t *>PyMem_Malloc(2 * span)
+        if work == NULL:
+            raise MemoryError()
+    try:
+        # keystream = E(IV || C[0 .. blocks-2]): every input block is known
+        memcpy(work, b.iv.buf, 16)
+        memcpy(work + 16, src, span - 16)
+        err = _ecb_encrypt(sched.state, work, work + span, span)
+        if err:
+            _crypt_failed(err)
+        out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
+        _xor(<uint8_t *>PyBytes_AS_STRING(out), work + span, src, n)
+        return out
+    finally:
+        if work != stack:
+            PyMem_Free(work)
+
+
+cdef bytes _cfb_encrypt(_Buffers b, object key):
+    cdef size_t n = <size_t>b.data.len
+    if n == 0:
+        return b""
+    cdef _Schedule sched = _schedule(&_AES, b, key)
+    cdef const uint8_t *src = <const uint8_t *>b.data.buf
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
+    cdef uint8_t *dst = <uint8_t *>PyBytes_AS_STRING(out)
+    cdef uint8_t feedback[16]
+    cdef uint8_t keystream[16]
+    cdef size_t pos = 0, step
+    cdef int err
+    memcpy(feedback, b.iv.buf, 16)
+    while pos < n:
+        err = _ecb_encrypt(sched.state, feedback, keystream, 16)
+        if err:
+            _crypt_failed(err)
+        step = n - pos if n - pos < 16 else 16
+        _xor(dst + pos, src + pos, keystream, step)
+        if step == 16:
+            memcpy(feedback, dst + pos, 16)
+        pos += step
+    return out
+
+
+cdef bytes _cbc_decrypt(const BlockCipher *cipher, _Buffers b, object key):
+    cdef size_t n = <size_t>b.data.len
+    if n == 0:
+        return b""
+    cdef _Schedule sched = _schedule(cipher, b, key)
+    cdef const uint8_t *src = <const uint8_t *>b.data.buf
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
+    cdef uint8_t *dst = <uint8_t *>PyBytes_AS_STRING(out)
+    cdef int err = _ecb_decrypt(sched.state, src, dst, n)
     if err:
-        raise _fail(f"cipher failed (error {err})")
+        _crypt_failed(err)
+    # P[i] = D(C[i]) ^ C[i-1], C[-1] = IV
+    _xor(dst, dst, <const uint8_t *>b.iv.buf, 8)
+    _xor(dst + 8, dst + 8, src, n - 8)
+    return out
+
+
+cdef bytes _cbc_encrypt(const BlockCipher *cipher, _Buffers b, object key):
+    cdef size_t n = <size_t>b.data.len
+    if n == 0:
+        return b""
+    cdef _Schedule sched = _schedule(cipher, b, key)
+    cdef const uint8_t *src = <const uint8_t *>b.data.buf
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
+    cdef uint8_t *dst = <uint8_t *>PyBytes_AS_STRING(out)
+    cdef uint8_t block[8]
+    cdef const uint8_t *previous = <const uint8_t *>b.iv.buf
+    cdef size_t pos = 0
+    cdef int err
+    while pos < n:
+        _xor(block, src + pos, previous, 8)
+        err = _ecb_encrypt(sched.state, block, dst + pos, 8)
+        if err:
+            _crypt_failed(err)
+        previous = dst + pos
+        pos += 8
     return out
 
 
@@ -255,7 +372,7 @@ def aes_cfb_decrypt(key, iv, data):
     cdef _Buffers b = _Buffers()
     b.get(key, iv, data)
     _check_aes(b)
-    return _run(&_AES, b, True, False)
+    return _cfb_decrypt(b, key)
 
 
 def aes_cfb_encrypt(key, iv, data):
@@ -265,7 +382,7 @@ def aes_cfb_encrypt(key, iv, data):
     cdef _Buffers b = _Buffers()
     b.get(key, iv, data)
     _check_aes(b)
-    return _run(&_AES, b, True, True)
+    return _cfb_encrypt(b, key)
 
 
 def des_cbc_decrypt(key, iv, data):
@@ -275,7 +392,7 @@ def des_cbc_decrypt(key, iv, data):
     cdef _Buffers b = _Buffers()
     b.get(key, iv, data)
     _check_des(b, 8)
-    return _run(&_DES, b, False, False)
+    return _cbc_decrypt(&_DES, b, key)
 
 
 def des_cbc_encrypt(key, iv, data):
@@ -285,7 +402,7 @@ def des_cbc_encrypt(key, iv, data):
     cdef _Buffers b = _Buffers()
     b.get(key, iv, data)
     _check_des(b, 8)
-    return _run(&_DES, b, False, True)
+    return _cbc_encrypt(&_DES, b, key)
 
 
 def des3_cbc_decrypt(key, iv, data):
@@ -295,7 +412,7 @@ def des3_cbc_decrypt(key, iv, data):
     cdef _Buffers b = _Buffers()
     b.get(key, iv, data)
     _check_des(b, 24)
-    return _run(&_DES3, b, False, False)
+    return _cbc_decrypt(&_DES3, b, key)
 
 
 def des3_cbc_encrypt(key, iv, data):
@@ -305,4 +422,4 @@ def des3_cbc_encrypt(key, iv, data):
     cdef _Buffers b = _Buffers()
     b.get(key, iv, data)
     _check_des(b, 24)
-    return _run(&_DES3, b, False, True)
+    return _cbc_encrypt(&_DES3, b, key)

@@ -198,3 +198,23 @@ def test_cython_twin_falls_back_without_the_libraries(tmp_path):
                          cwd=root, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "fallback ok" in out.stdout
+
+
+def test_key_schedules_are_per_cipher_and_bounded():
+    """The compiled twin caches key schedules: one 24-octet key as AES-192 and as 3DES stays
+    two ciphers, and more keys than the cache holds still decrypt right."""
+    rng = random.Random(11)
+    key = _des3_key(rng)
+    iv16, iv8, data = rng.randbytes(16), rng.randbytes(8), rng.randbytes(64)
+    for mod in _twins():
+        for _ in range(2):
+            assert mod.aes_cfb_decrypt(key, iv16, data) == _reference("aes_cfb_decrypt", key, iv16,
+                                                                      data)
+            assert mod.des3_cbc_decrypt(key, iv8, data) == _reference("des3_cbc_decrypt", key,
+                                                                       iv8, data)
+            assert mod.des_cbc_decrypt(key[:8], iv8, data) == _reference("des_cbc_decrypt",
+                                                                         key[:8], iv8, data)
+        keys = [rng.randbytes(16) for _ in range(1500)]
+        cts = [mod.aes_cfb_encrypt(k, iv16, data) for k in keys]
+        for k, ct in zip(reversed(keys), reversed(cts)):
+            assert mod.aes_cfb_decrypt(k, iv16, ct) == data
