@@ -6,15 +6,22 @@ Run as ``python -m bench._receiver IMPL RCVBUF`` by :mod:`bench.e2e`; IMPL is
 line (port, kernel SO_RCVBUF, implementation) and then answers commands on stdin,
 one per line, with one JSON line each:
 
-- ``reset``  zero the counters (before a sender starts)
-- ``report`` wait until no trap arrived for ``QUIET_S`` (bounded), then the counts
-  and the time from the first to the last trap
+- ``reset``  zero the counters (before a sender starts) and pin the bench engine's
+  boots/time again (so the prebuilt v3 datagrams stay inside the time window)
+- ``report`` wait until no datagram arrived for ``QUIET_S`` (bounded), then the counts,
+  the time from the first to the last trap and this socket's kernel drops
+- ``memory`` VmRSS / VmHWM of this process (kB, /proc/self/status) and the sizes of the
+  v3 caches (learned engines, any-engine localizations, key LRUs) with their caps
 - ``quit``
+
+Users: the bench user for its engine (traffic.V3_ENGINE_ID, SHA-1/AES-128, the v3 rows)
+and the same name for any engine (empty engine ID: the spoofed-engine flood).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -23,10 +30,24 @@ QUIET_S = 0.25
 MAX_DRAIN_S = 40.0
 
 
+def _memory() -> dict:
+    out = {}
+    try:
+        with open(f"/proc/{os.getpid()}/status") as status:
+            for line in status:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    out[line.split(":")[0].lower() + "_kb"] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
+
+
 def main() -> int:
     kind, rcvbuf = sys.argv[1], int(sys.argv[2])
     import snmptrapmgr
     from snmptrapmgr import SNMPTrapMgr, _select
+
+    from bench import traffic
 
     if kind == "cython":
         _select.use("cython")  # fails loudly if the extensions are missing
@@ -55,7 +76,15 @@ def main() -> int:
     mgr.on_trap = on_trap
     mgr.on_bad_packet = on_bad_packet
     mgr.on_error = on_error
+    mgr.add_user(traffic.V3_USER, traffic.V3_ENGINE_ID, traffic.V3_AUTH_PROTOCOL, traffic.V3_AUTH_PASSWORD,
+                 traffic.V3_PRIV_ALGORITHM, traffic.V3_PRIV_PASSWORD)
+    mgr.add_user(traffic.V3_USER, b"", traffic.V3_AUTH_PROTOCOL, traffic.V3_AUTH_PASSWORD,
+                 traffic.V3_PRIV_ALGORITHM, traffic.V3_PRIV_PASSWORD)
+    mgr.add_engine(traffic.V3_ENGINE_ID, traffic.V3_BOOTS, traffic.V3_TIME)
     mgr.activate()
+    counters = mgr._receiver.counters  # datagrams taken, bad packets (read-only here)
+    cache = mgr._receiver.cache
+    base = {"received": 0, "drops": 0}
     hello = {
         "port": mgr.local_port,
         "rcvbuf_requested": rcvbuf,
@@ -74,20 +103,30 @@ def main() -> int:
             cmd = line.strip()
             if cmd == "reset":
                 state.update(traps=0, first=None, last=None, bad=0, errors=0)
+                base.update(received=counters["received"], drops=mgr.kernel_drops)
+                mgr.add_engine(traffic.V3_ENGINE_ID, traffic.V3_BOOTS, traffic.V3_TIME)
                 reply({"ok": True})
             elif cmd == "report":
                 start = perf()
-                seen, seen_at = state["traps"], perf()
+                seen, seen_at = counters["received"], perf()
                 while perf() - start < MAX_DRAIN_S:
                     time.sleep(0.05)
-                    if state["traps"] != seen:
-                        seen, seen_at = state["traps"], perf()
+                    if counters["received"] != seen:
+                        seen, seen_at = counters["received"], perf()
                     elif perf() - seen_at >= QUIET_S:
                         break
                 first, last = state["first"], state["last"]
                 reply({"traps": state["traps"], "bad": state["bad"], "errors": state["errors"],
+                       "datagrams": counters["received"] - base["received"],
+                       "socket_drops": mgr.kernel_drops - base["drops"],
                        "busy_s": (last - first) if first is not None and last is not None else 0.0,
                        "drained": perf() - start < MAX_DRAIN_S})
+            elif cmd == "memory":
+                reply({**_memory(), "caches": {
+                    "learned_engines": len(cache.learned_engines), "max_engines": cache.max_engines,
+                    "any_engine_keys": len(cache._any_bound), "auth_keys": len(cache._auth_keys),
+                    "priv_keys": len(cache._priv_keys), "max_keys": cache.max_keys},
+                    "datagrams": counters["received"]})
             elif cmd == "quit":
                 break
         stop.set()

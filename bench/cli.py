@@ -11,14 +11,25 @@ import sys
 import time
 from pathlib import Path
 
-from . import e2e, micro, report
+from . import e2e, micro, report, scenarios
 
 # max_count bounds the datagrams of one end-to-end row (0 = rate * duration): a slow receiver
 # must drain whatever its socket buffer holds before the row can be counted.
+# The collector rows (bench.scenarios, issue 5): a sustained v2c row, bursts queued while the
+# receiver is stopped, v3 rows, `snmptrapmgr listen` rows, and the memory runs (traps, then
+# spoofed engine IDs; each phase bounded by memory_time_s).
 FULL = {"repeats": 9, "chunk_s": 0.02, "row_deadline_s": 20.0, "duration_s": 2.0, "max_duration_s": 2.0,
-        "max_count": 400_000}
+        "max_count": 400_000,
+        "sustained_rate": 150_000, "sustained_s": 10.0, "burst_count": 40_000, "burst_repeats": 3,
+        "v3_rate": 80_000, "v3_burst_count": 25_000, "listen_rate": 80_000, "listen_s": 10.0,
+        "memory_traps": 1_000_000, "memory_engines": 100_000, "memory_engine_burst": 25_000,
+        "memory_time_s": 40.0}
 QUICK = {"repeats": 3, "chunk_s": 0.002, "row_deadline_s": 1.5, "duration_s": 0.3, "max_duration_s": 0.3,
-         "max_count": 3000}
+         "max_count": 3000,
+         "sustained_rate": 150_000, "sustained_s": 0.05, "burst_count": 3000, "burst_repeats": 1,
+         "v3_rate": 80_000, "v3_burst_count": 2000, "listen_rate": 80_000, "listen_s": 0.05,
+         "memory_traps": 20_000, "memory_engines": 2000, "memory_engine_burst": 1000,
+         "memory_time_s": 10.0}
 
 
 def _rates(text: str) -> list:
@@ -33,8 +44,9 @@ def _rates(text: str) -> list:
 
 def parse_args(argv: list) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="CI-sized run (< 30 s)")
-    p.add_argument("--only", choices=("micro", "e2e"), help="run only one part")
+    p.add_argument("--quick", action="store_true", help="CI-sized run (< 40 s)")
+    p.add_argument("--only", choices=("micro", "e2e", "collector"),
+                   help="run only one part (collector: the issue-5 rows: v3, listen, bursts, memory)")
     p.add_argument("--json", metavar="PATH", help="write every number as JSON")
     p.add_argument("--plot", metavar="PATH", help="write a PNG of throughput and loss (needs matplotlib)")
     p.add_argument("--rates", type=_rates, default=list(e2e.DEFAULT_RATES),
@@ -84,6 +96,9 @@ def main(argv: list | None = None) -> int:
     cfg = dict(QUICK if args.quick else FULL)
     if args.duration is not None:
         cfg["duration_s"] = cfg["max_duration_s"] = args.duration
+        if args.quick:  # a CI run: the long rows no longer than the others
+            cfg["sustained_s"] = min(cfg["sustained_s"], args.duration)
+            cfg["listen_s"] = min(cfg["listen_s"], args.duration)
     if args.repeats is not None:
         cfg["repeats"] = args.repeats
     kinds = _select.available()
@@ -121,14 +136,26 @@ def main(argv: list | None = None) -> int:
         print(report.e2e_table(e2e_rows, info, cfg["duration_s"], cfg["max_duration_s"], cfg["max_count"]))
         out["rows"] += report.e2e_json(e2e_rows)
         out["e2e_receivers"] = info
+    scenario_rows: list = []
+    memory_runs: list = []
+    if args.only in (None, "collector"):
+        scenario_rows, memory_runs, sinfo = scenarios.run(kinds, cfg, progress=log)
+        print()
+        print(report.scenario_table(scenario_rows, sinfo, cfg))
+        print()
+        print(report.memory_table(memory_runs))
+        out["rows"] += report.scenario_json(scenario_rows) + report.memory_json(memory_runs)
+        out["collector_receivers"] = sinfo
     meta["elapsed_s"] = time.time() - started
     meta["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     if micro_rows:
         out["targets"] = report.targets(micro_rows)
         print()
         print(report.target_lines(out["targets"]))
-    if e2e_rows:
-        print("  end-to-end rows: no targets here (they belong to the collector issue)")
+    if scenario_rows or memory_runs:
+        out["targets_issue5"] = report.targets5(e2e_rows, scenario_rows, memory_runs, cfg)
+        print()
+        print(report.target5_lines(out["targets_issue5"]))
     print(f"\n({meta['elapsed_s']:.1f} s; load average at the end {meta['loadavg_end']})")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

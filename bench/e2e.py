@@ -86,12 +86,23 @@ class ReceiverProcess:
                 self.proc.wait()
 
 
-def run_sender(port: int, rate: float, duration_s: float, count: int = 0) -> dict:
-    args = [sys.executable, "-m", "bench._sender", str(port), str(rate), str(duration_s)]
-    if count:
-        args.append(str(count))
-    out = subprocess.run(args, capture_output=True, text=True, cwd=str(ROOT), env=_env("python"),
-                         timeout=2 * duration_s + 30, check=True)
+def run_sender(port: int, rate: float, duration_s: float, count: int = 0, kind: str = "v2c",
+               seconds: Optional[float] = None, first: int = 0) -> dict:
+    """``python -m bench.loadgen`` in its own process (the Cython build if present).
+
+    ``count`` 0 = ``rate * duration_s`` (or 10,000,000 at rate 0); the sender stops after
+    ``seconds`` at the latest (default: ``duration_s`` at rate 0, else ``1.5 * duration_s + 0.5``).
+    """
+    if not count:
+        count = max(1, int(rate * duration_s)) if rate > 0 else 10_000_000
+    if seconds is None:
+        seconds = duration_s if rate <= 0 else 1.5 * duration_s + 0.5
+    args = [sys.executable, "-m", "bench.loadgen", "--port", str(port), "--count", str(count),
+            "--rate", str(rate), "--seconds", f"{seconds:g}", "--kind", kind, "--json"]
+    if first:
+        args += ["--first", str(first)]
+    out = subprocess.run(args, capture_output=True, text=True, cwd=str(ROOT), env=_env("cython"),
+                         timeout=seconds + 120, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -106,6 +117,7 @@ class E2ERow:
     bad: int
     kernel_rcvbuf_errors: Optional[int]
     extra: dict = field(default_factory=dict)
+    name: str = ""               # rows beyond the offered-rate sweep (see bench.scenarios)
 
     @property
     def actual_rate(self) -> float:
@@ -123,16 +135,18 @@ class E2ERow:
         return 100.0 * (self.sent - self.received) / self.sent if self.sent else 0.0
 
 
-def one(rec: ReceiverProcess, rate: float, duration_s: float, count: int = 0) -> E2ERow:
+def one(rec: ReceiverProcess, rate: float, duration_s: float, count: int = 0, kind: str = "v2c",
+        seconds: Optional[float] = None, name: str = "") -> E2ERow:
     rec.command("reset")
     before = rcvbuf_errors()
-    sender = run_sender(rec.hello["port"], rate, duration_s, count)
+    sender = run_sender(rec.hello["port"], rate, duration_s, count, kind, seconds)
     report = rec.command("report")
     after = rcvbuf_errors()
     return E2ERow(rec.kind, rate, sender["sent"], sender["elapsed_s"], report["traps"],
                   report["busy_s"], report["bad"],
                   None if before is None or after is None else after - before,
-                  {"send_errors": sender["errors"], "drained": report["drained"]})
+                  {"send_errors": sender["errors"], "drained": report["drained"],
+                   "socket_drops": report.get("socket_drops"), "traffic": kind}, name)
 
 
 def run(kinds: list, rates: list, duration_s: float, max_duration_s: float, max_count: int = 0,

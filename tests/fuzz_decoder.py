@@ -25,9 +25,12 @@ from collections import Counter
 from pathlib import Path
 
 try:
+    import bench.traffic  # noqa: F401
     import snmptrapmgr  # noqa: F401
 except ImportError:  # run from a checkout without installing: use the source tree
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.traffic import typical_v2c_trap  # noqa: E402  (the bench's typical trap is the first seed)
 
 from snmptrapmgr import _ber_py
 from snmptrapmgr.errors import DecodeError
@@ -77,20 +80,6 @@ def _random_value(rng: random.Random):
 
 def _random_varbinds(rng: random.Random) -> list:
     return [(_random_oid(rng), *_random_value(rng)) for _ in range(rng.choice((0, 1, 2, 4, 7, 12)))]
-
-
-def typical_v2c_trap(request_id: int = 0x12345678) -> bytes:
-    """The benchmark's "typical v2c trap": linkDown with six ifTable objects."""
-    varbinds = [
-        ("1.3.6.1.2.1.1.3.0", 0x43, 123456),
-        ("1.3.6.1.6.3.1.1.4.1.0", 0x06, "1.3.6.1.6.3.1.1.5.3"),
-        ("1.3.6.1.2.1.2.2.1.1.3", 0x02, 3),
-        ("1.3.6.1.2.1.2.2.1.2.3", 0x04, b"GigabitEthernet0/3"),
-        ("1.3.6.1.2.1.2.2.1.7.3", 0x02, 1),
-        ("1.3.6.1.2.1.2.2.1.8.3", 0x02, 2),
-        ("1.3.6.1.2.1.31.1.1.1.6.3", 0x46, 1234567890123),
-    ]
-    return encode_community_message(1, b"public", encode_pdu(0xA7, request_id, 0, 0, varbinds))
 
 
 def random_message(rng: random.Random) -> bytes:

@@ -6,15 +6,15 @@ import asyncio
 import socket
 import threading
 
+from bench.traffic import FIRST_REQUEST_ID, typical_v2c_trap
 from snmptrapmgr import SNMPTrapMgr, aio
-from snmptrapmgr.loadgen import typical_trap
 from snmptrapmgr.message import PDU_INFORM, PDU_RESPONSE, encode_community_message, encode_pdu
 
 
 def _send(port, count=1, start=0):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
         for i in range(count):
-            tx.sendto(typical_trap(0x01000000 + start + i), ("127.0.0.1", port))
+            tx.sendto(typical_v2c_trap(FIRST_REQUEST_ID + start + i), ("127.0.0.1", port))
 
 
 def test_async_for_receives_and_closes(impl):

@@ -1,7 +1,8 @@
 """Smoke test of ``python -m bench``: a tiny run must produce every row for both twins.
 
 No timing assertions: only that each row ran, for each implementation, with
-positive numbers, and that --json / --plot write their files.
+positive numbers, and that --json / --plot write their files.  Also the shared
+sender, ``python -m bench.loadgen``: bounded, loopback only, distinct request-ids.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +28,11 @@ MICRO_ROWS = {
 }
 RATES = (20000, 50000)
 TARGET_ROWS = {"decode_v2c", "receive_v3", "p2k_md5", "p2k_sha1", "p2k_sha256", "p2k_sha512"}
+COLLECTOR_ROWS = {"e2e_sustained", "e2e_burst", "v3_80000", "v3_max", "v3_burst", "listen_80000", "listen_max",
+                  "listen_burst"}
+MEMORY_ROWS = {"memory_traps", "memory_engines"}
+TARGET5_ROWS = {"e2e_burst", "e2e_sustained", "v3_burst", "listen_burst", "listen_80000", "after_traps",
+                "after_spoof"}
 
 
 @pytest.fixture(scope="module")
@@ -89,14 +96,80 @@ def test_e2e_rows_have_both_implementations(bench_run):
         assert hello["rcvbuf_kernel"] > 0
 
 
+def test_collector_rows_have_both_implementations(bench_run):
+    _, data, _ = bench_run
+    rows = [r for r in data["rows"] if r["section"] == "collector"]
+    assert {r["name"] for r in rows} == COLLECTOR_ROWS
+    for name in COLLECTOR_ROWS:
+        for impl in ("cython", "python"):
+            found = [r for r in rows if r["name"] == name and r["implementation"] == impl]
+            assert len(found) == 1, (name, impl)
+            row = found[0]
+            assert row["sent"] > 0 and row["received"] > 0, row
+            assert _positive(row["processed_per_s"]) and _positive(row["actual_send_rate"]), row
+            assert 0.0 <= row["loss_pct"] <= 100.0, row
+    for impl, hello in data["collector_receivers"]["listen"].items():
+        assert hello["rcvbuf_kernel"] > 0, impl
+
+
+def test_memory_rows_have_both_implementations(bench_run):
+    _, data, _ = bench_run
+    rows = [r for r in data["rows"] if r["section"] == "memory"]
+    assert {r["name"] for r in rows} == MEMORY_ROWS
+    for name in MEMORY_ROWS:
+        for impl in ("cython", "python"):
+            found = [r for r in rows if r["name"] == name and r["implementation"] == impl]
+            assert len(found) == 1, (name, impl)
+            row = found[0]
+            assert _positive(row["count"]) and _positive(row["rss_start_kb"]) and _positive(row["rss_kb"]), row
+            assert isinstance(row["growth_mb"], float), row
+    engines = [r for r in rows if r["name"] == "memory_engines"]
+    for row in engines:  # the spoofed engines reached the cache, which stays within its caps
+        caches = row["caches"]
+        assert 0 < caches["learned_engines"] <= caches["max_engines"], row
+        assert caches["any_engine_keys"] <= caches["max_keys"], row
+
+
 def test_targets_and_table_printed(bench_run):
     stdout, data, _ = bench_run
     assert {t["name"] for t in data["targets"]} == TARGET_ROWS
     for t in data["targets"]:
         assert _positive(t["measured"]), t
         assert isinstance(t["pass"], bool)
+    assert {t["name"] for t in data["targets_issue5"]} == TARGET5_ROWS
+    for t in data["targets_issue5"]:
+        assert isinstance(t["measured"], (int, float)), t
+        assert isinstance(t["pass"], bool), t
     assert "decode typical v2c trap (182 B)" in stdout
-    assert stdout.count("PASS") + stdout.count("MISS") == len(data["targets"])
+    verdicts = [line for line in stdout.splitlines() if re.search(r"\b(PASS|MISS)\b", line)]
+    assert len(verdicts) == len(data["targets"]) + len(data["targets_issue5"]), verdicts
+
+
+def test_loadgen_bounded_loopback_sequence():
+    import socket
+
+    from bench import loadgen
+    from bench.traffic import typical_v2c_trap
+    from snmptrapmgr import ber
+
+    with pytest.raises(ValueError):
+        loadgen.send(9, 1, host="192.0.2.1")
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(5)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "bench.loadgen", "--port", str(rx.getsockname()[1]),
+                               "--count", "50", "--sequence", "--seconds", "10", "--json"],
+                              cwd=str(ROOT), capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert "sent 50 in" in proc.stderr
+        assert json.loads(proc.stdout)["sent"] == 50
+        got = [rx.recv(2048) for _ in range(50)]
+    finally:
+        rx.close()
+    ids = [ber.decode_message(d)[2][1] for d in got]
+    assert sorted(ids) == [loadgen.FIRST_REQUEST_ID + i for i in range(50)]
+    assert all(len(d) == len(typical_v2c_trap()) == 182 for d in got)
 
 
 def test_plot_written(bench_run):

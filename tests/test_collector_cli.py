@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from snmptrapmgr.loadgen import FIRST_REQUEST_ID
+from bench.loadgen import FIRST_REQUEST_ID
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "tests", "data")
@@ -137,9 +137,9 @@ def _net_snmp(argv):
 
 
 def _loadgen(port, count, *extra, host="127.0.0.1"):
-    res = subprocess.run([sys.executable, "-m", "snmptrapmgr.loadgen", "--host", host, "--port", str(port),
+    res = subprocess.run([sys.executable, "-m", "bench.loadgen", "--host", host, "--port", str(port),
                           "--count", str(count), "--seconds", "20", *extra],
-                         env=_env(), capture_output=True, text=True, timeout=60)
+                         env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     sent = int(re.search(r"sent (\d+)", res.stderr).group(1))
     assert sent == count
@@ -271,9 +271,9 @@ def test_workers_two_exactly_once(listener, tmp_path):
     assert "workers=2" in proc.stderr()
     count = 4000
     # several senders (distinct source ports), so SO_REUSEPORT spreads them over both workers
-    senders = [subprocess.Popen([sys.executable, "-m", "snmptrapmgr.loadgen", "--port", str(proc.port),
+    senders = [subprocess.Popen([sys.executable, "-m", "bench.loadgen", "--port", str(proc.port),
                                  "--count", str(count), "--sequence", "--seconds", "20"],
-                                env=_env(), stderr=subprocess.DEVNULL) for _ in range(4)]
+                                env=_env(), cwd=ROOT, stderr=subprocess.DEVNULL) for _ in range(4)]
     for sender in senders:
         assert sender.wait(60) == 0
     proc.wait_lines(4 * count)

@@ -140,10 +140,10 @@ def test_transport_exposes_kernel_drops(impl):
     mgr.on_trap = got.append
     with mgr:
         tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        from snmptrapmgr.loadgen import typical_trap
+        from bench.traffic import typical_v2c_trap
 
         for _ in range(400):
-            tx.sendto(typical_trap() + b"", ("127.0.0.1", mgr.local_port))
+            tx.sendto(typical_v2c_trap(), ("127.0.0.1", mgr.local_port))
         tx.close()
         assert mgr.kernel_drops > 0  # read from /proc before any datagram is taken
         while mgr.process_waiting():

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
+from bench.traffic import FIRST_REQUEST_ID, typical_v2c_trap
 from snmptrapmgr import SNMPTrapMgr
-from snmptrapmgr.loadgen import typical_trap
 
 
 def _mgr():
@@ -24,7 +24,7 @@ def _mgr():
 def _send(port, count=1):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
         for i in range(count):
-            tx.sendto(typical_trap(0x01000000 + i), ("127.0.0.1", port))
+            tx.sendto(typical_v2c_trap(FIRST_REQUEST_ID + i), ("127.0.0.1", port))
 
 
 def test_serve_forever_stops_from_another_thread(impl):

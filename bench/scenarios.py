@@ -1,0 +1,335 @@
+"""The collector rows (issue 5 targets), each for both implementations in one run.
+
+All traffic goes from a ``python -m bench.loadgen`` process to 127.0.0.1, bounded in
+count and time; the receiver is another process:
+
+- ``e2e_sustained``: the typical v2c trap at a fixed offered rate (150,000/s) for longer
+  (10 s) through SNMPTrapMgr + on_trap (a ``bench._receiver`` child);
+- ``e2e_burst``: N typical traps queued in the socket while the receiver is stopped
+  (SIGSTOP), then drained (SIGCONT): the receiver's rate alone on one core, without the
+  sender competing for the machine (the concurrent rows are sender-bound on 2 cores);
+- ``v3_<rate>`` / ``v3_max`` / ``v3_burst``: the same with SNMPv3 authPriv SHA-1/AES-128
+  traps of a user with a known engine (the receiver pins the engine's boots/time before
+  each row, so the prebuilt datagrams stay inside the 150 s window);
+- ``listen_<rate>`` / ``listen_max`` / ``listen_burst``: ``python -m snmptrapmgr listen
+  --output FILE`` as a subprocess; lines counted from the file, the processing rate from
+  the file's growth (polled every 5 ms; the first flushed batch is not counted);
+- memory: a fresh receiver per implementation; VmRSS at the start, after N typical traps
+  processed and after M v3 traps from M distinct engine IDs for a user added with an
+  empty engine ID (each correctly authenticated for its engine: accepted and learned,
+  the worst case for the bounded caches), sent in SIGSTOP bursts so none is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from .e2e import ROOT, E2ERow, ReceiverProcess, _env, one, rcvbuf_errors, run_sender
+
+LISTEN_RCVBUF = 33554432  # as the bench receiver asks (InBufferSize): the kernel doubles it
+LISTEN_QUIET_S = 0.5
+MAX_DRAIN_S = 40.0
+PORT_LINE = re.compile(r"listening on udp:127\.0\.0\.1:(\d+) rcvbuf=(\d+)")
+
+
+def _stopped(pid: int):
+    """Context manager: the process is stopped (SIGSTOP) inside, continued after."""
+    class _Stop:
+        def __enter__(self) -> None:
+            os.kill(pid, signal.SIGSTOP)
+            time.sleep(0.02)
+
+        def __exit__(self, *exc: object) -> None:
+            os.kill(pid, signal.SIGCONT)
+    return _Stop()
+
+
+def burst(rec: ReceiverProcess, count: int, kind: str = "v2c", first: int = 0, name: str = "") -> E2ERow:
+    """``count`` datagrams queued while the receiver is stopped, then drained."""
+    rec.command("reset")
+    before = rcvbuf_errors()
+    with _stopped(rec.proc.pid):
+        sender = run_sender(rec.hello["port"], 0, 60.0, count, kind, seconds=60.0, first=first)
+    report = rec.command("report")
+    after = rcvbuf_errors()
+    return E2ERow(rec.kind, 0, sender["sent"], sender["elapsed_s"], report["traps"], report["busy_s"],
+                  report["bad"], None if before is None or after is None else after - before,
+                  {"send_errors": sender["errors"], "drained": report["drained"], "traffic": kind,
+                   "socket_drops": report.get("socket_drops"), "datagrams": report.get("datagrams"),
+                   "build_s": sender.get("build_s"), "burst": True}, name)
+
+
+def best_burst(rec: ReceiverProcess, count: int, repeats: int, kind: str, name: str) -> E2ERow:
+    rows = [burst(rec, count, kind, name=name) for _ in range(max(1, repeats))]
+    best = max(rows, key=lambda r: r.processed_per_s)
+    best.extra["samples_per_s"] = [r.processed_per_s for r in rows]
+    best.extra["repeats"] = len(rows)
+    return best
+
+
+# ----------------------------------------------------------------------------- listen
+
+
+class ListenProcess:
+    """``python -m snmptrapmgr listen --output FILE`` for one implementation."""
+
+    def __init__(self, kind: str, workdir: Path, rcvbuf: int = LISTEN_RCVBUF, timeout_s: float = 30.0) -> None:
+        self.kind = kind
+        self.output = workdir / f"listen-{kind}.jsonl"
+        self.errpath = workdir / f"listen-{kind}.err"
+        self._err = open(self.errpath, "w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port", "0",
+             "--output", str(self.output), "--rcvbuf", str(rcvbuf)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._err, cwd=str(ROOT),
+            env=_env(kind))
+        end = time.monotonic() + timeout_s
+        while True:
+            found = PORT_LINE.search(self.stderr())
+            if found:
+                break
+            if self.proc.poll() is not None or time.monotonic() > end:
+                self.close()
+                raise RuntimeError(f"{kind} listen did not start: {self.stderr()[-500:]}")
+            time.sleep(0.02)
+        self.port, self.rcvbuf_kernel = int(found.group(1)), int(found.group(2))
+        self.final: dict = {}
+
+    def stderr(self) -> str:
+        return self.errpath.read_text(errors="replace")
+
+    def size(self) -> int:
+        try:
+            return os.path.getsize(self.output)
+        except OSError:
+            return 0
+
+    def lines_since(self, offset: int) -> int:
+        if not self.output.exists():
+            return 0
+        with open(self.output, "rb") as handle:
+            handle.seek(offset)
+            return handle.read().count(b"\n")
+
+    def run(self, rate: float, duration_s: float, count: int, seconds: Optional[float] = None,
+            stop_first: bool = False, name: str = "") -> E2ERow:
+        """One row: a sender at ``rate`` (0 = max), or a burst queued while listen is stopped."""
+        start_size = self.size()
+        before = rcvbuf_errors()
+        if stop_first:
+            with _stopped(self.proc.pid):
+                sender = run_sender(self.port, 0, 60.0, count, "v2c", seconds=60.0)
+            sender_proc = None
+        else:
+            if seconds is None:
+                seconds = duration_s if rate <= 0 else 1.5 * duration_s + 0.5
+            sender_proc = subprocess.Popen(
+                [sys.executable, "-m", "bench.loadgen", "--port", str(self.port), "--count", str(count),
+                 "--rate", str(rate), "--seconds", f"{seconds:g}", "--json"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=str(ROOT), env=_env("cython"))
+            sender = None
+        samples = [(time.perf_counter(), start_size)]
+        started = time.perf_counter()
+        while True:
+            time.sleep(0.005)
+            now, size = time.perf_counter(), self.size()
+            if size != samples[-1][1]:
+                samples.append((now, size))
+            done = sender_proc is None or sender_proc.poll() is not None
+            if done and now - samples[-1][0] >= LISTEN_QUIET_S:
+                break
+            if now - started > MAX_DRAIN_S + (seconds or 0):
+                break
+        if sender_proc is not None:
+            out, _ = sender_proc.communicate(timeout=30)
+            import json
+
+            sender = json.loads(out.strip().splitlines()[-1])
+        after = rcvbuf_errors()
+        lines = self.lines_since(start_size)
+        grown = [s for s in samples[1:]]
+        rate_lines = 0.0
+        if lines and len(grown) >= 2 and grown[-1][0] > grown[0][0]:
+            per_line = (samples[-1][1] - start_size) / lines
+            rate_lines = (grown[-1][1] - grown[0][1]) / per_line / (grown[-1][0] - grown[0][0])
+        busy_s = (lines - 1) / rate_lines if rate_lines > 0 and lines > 1 else 0.0
+        return E2ERow(self.kind, rate, sender["sent"], sender["elapsed_s"], lines, busy_s, 0,
+                      None if before is None or after is None else after - before,
+                      {"send_errors": sender["errors"], "traffic": "v2c", "burst": stop_first,
+                       "file_growth_samples": len(grown), "drained": True}, name)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=MAX_DRAIN_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._err.close()
+        found = re.findall(r"snmptrapmgr final[^:]*: (.*)", self.stderr())
+        if found:
+            self.final = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", found[-1])}
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+@dataclass
+class MemoryRun:
+    implementation: str
+    traps_target: int
+    spoof_target: int
+    start: dict = field(default_factory=dict)
+    after_traps: dict = field(default_factory=dict)
+    after_spoof: dict = field(default_factory=dict)
+    traps_sent: int = 0
+    traps_processed: int = 0
+    traps_s: float = 0.0
+    spoof_sent: int = 0
+    spoof_handled: int = 0       # datagrams the receiver took
+    spoof_accepted: int = 0      # delivered as traps (engine learned)
+    spoof_s: float = 0.0
+    notes: list = field(default_factory=list)
+
+    @staticmethod
+    def growth_mb(a: dict, b: dict) -> Optional[float]:
+        if "vmrss_kb" not in a or "vmrss_kb" not in b:
+            return None
+        return (b["vmrss_kb"] - a["vmrss_kb"]) / 1024.0
+
+
+def memory(kind: str, traps_target: int, spoof_target: int, spoof_burst: int, time_bound_s: float,
+           rate_hint: float, progress: Callable[[str], None]) -> MemoryRun:
+    run = MemoryRun(kind, traps_target, spoof_target)
+    rec = ReceiverProcess(kind)
+    try:
+        run.start = rec.command("memory")
+        # 1. typical v2c traps, concurrent sender paced near what this receiver takes
+        t0 = time.monotonic()
+        while run.traps_processed < traps_target:
+            left = time_bound_s - (time.monotonic() - t0)
+            if left <= 0.5:
+                run.notes.append(f"time bound {time_bound_s:g} s reached after "
+                                 f"{run.traps_processed:,} traps")
+                break
+            want = traps_target - run.traps_processed
+            row = one(rec, rate_hint, left, count=want, seconds=left)
+            run.traps_sent += row.sent
+            run.traps_processed += row.received
+        run.traps_s = time.monotonic() - t0
+        run.after_traps = rec.command("memory")
+        progress(f"{kind} memory: {run.traps_processed:,} traps in {run.traps_s:.1f} s")
+        # 2. spoofed engine IDs, in bursts queued while the receiver is stopped (none lost)
+        t0 = time.monotonic()
+        first = 0
+        while first < spoof_target:
+            if time.monotonic() - t0 > time_bound_s:
+                run.notes.append(f"time bound {time_bound_s:g} s reached after {first:,} engines")
+                break
+            n = min(spoof_burst, spoof_target - first)
+            row = burst(rec, n, "v3-spoof", first)
+            run.spoof_sent += row.sent
+            run.spoof_handled += row.extra.get("datagrams") or 0
+            run.spoof_accepted += row.received
+            first += n
+        run.spoof_s = time.monotonic() - t0
+        run.after_spoof = rec.command("memory")
+    finally:
+        rec.close()
+    return run
+
+
+# ----------------------------------------------------------------------------- all of it
+
+
+def run(kinds: list, cfg: dict, progress: Callable[[str], None] = lambda s: None) -> tuple:
+    """Every scenario row for every implementation; returns (rows, memory runs, info)."""
+    rows: list = []
+    info: dict = {}
+
+    def alternate(i: int) -> list:
+        return kinds if i % 2 == 0 else list(reversed(kinds))
+
+    receivers: dict = {}
+    try:
+        for kind in kinds:
+            receivers[kind] = ReceiverProcess(kind)
+        rate, secs = cfg["sustained_rate"], cfg["sustained_s"]
+        for kind in alternate(0):
+            progress(f"{kind} v2c sustained {rate:,.0f}/s for {secs:g} s")
+            rows.append(one(receivers[kind], rate, secs, count=int(rate * secs), seconds=secs + 0.5,
+                            name="e2e_sustained"))
+        for kind in alternate(1):
+            progress(f"{kind} v2c burst of {cfg['burst_count']:,}")
+            rows.append(best_burst(receivers[kind], cfg["burst_count"], cfg["burst_repeats"], "v2c",
+                                   "e2e_burst"))
+        v3_rate = cfg["v3_rate"]
+        for i, kind in enumerate(alternate(0)):
+            progress(f"{kind} v3 at {v3_rate:,.0f}/s")
+            count = min(int(v3_rate * cfg["duration_s"]), cfg["max_count"])
+            rows.append(one(receivers[kind], v3_rate, cfg["duration_s"], count=count, kind="v3",
+                            name=f"v3_{int(v3_rate)}"))
+        for kind in alternate(1):
+            progress(f"{kind} v3 max")
+            rows.append(one(receivers[kind], 0, cfg["duration_s"], count=cfg["max_count"], kind="v3",
+                            name="v3_max"))
+        for kind in alternate(0):
+            progress(f"{kind} v3 burst of {cfg['v3_burst_count']:,}")
+            rows.append(best_burst(receivers[kind], cfg["v3_burst_count"], cfg["burst_repeats"], "v3",
+                                   "v3_burst"))
+        info["receivers"] = {k: r.hello for k, r in receivers.items()}
+    finally:
+        for r in receivers.values():
+            r.close()
+
+    listeners: dict = {}
+    with tempfile.TemporaryDirectory(prefix="bench-listen-") as tmp:
+        try:
+            for kind in kinds:
+                listeners[kind] = ListenProcess(kind, Path(tmp))
+            lrate, lsecs = cfg["listen_rate"], cfg["listen_s"]
+            for kind in alternate(0):
+                progress(f"{kind} listen at {lrate:,.0f}/s for {lsecs:g} s")
+                rows.append(listeners[kind].run(lrate, lsecs, int(lrate * lsecs), seconds=lsecs + 0.5,
+                                                name=f"listen_{int(lrate)}"))
+            for kind in alternate(1):
+                progress(f"{kind} listen max")
+                rows.append(listeners[kind].run(0, cfg["duration_s"], cfg["max_count"], name="listen_max"))
+            for kind in alternate(0):
+                progress(f"{kind} listen burst of {cfg['burst_count']:,}")
+                best = None
+                samples = []
+                for _ in range(max(1, cfg["burst_repeats"])):
+                    row = listeners[kind].run(0, 60.0, cfg["burst_count"], stop_first=True,
+                                              name="listen_burst")
+                    samples.append(row.processed_per_s)
+                    if best is None or row.processed_per_s > best.processed_per_s:
+                        best = row
+                best.extra["samples_per_s"] = samples
+                rows.append(best)
+        finally:
+            for listener in listeners.values():
+                listener.close()
+        info["listen"] = {k: {"rcvbuf_requested": LISTEN_RCVBUF, "rcvbuf_kernel": l.rcvbuf_kernel,
+                              "final": l.final} for k, l in listeners.items()}
+
+    runs = []
+    for kind in kinds:
+        burst_rate = max((r.processed_per_s for r in rows if r.name == "e2e_burst" and r.implementation == kind),
+                         default=0.0)
+        hint = 0.0 if burst_rate <= 0 or burst_rate * 0.8 >= 150_000 else burst_rate * 0.8
+        progress(f"{kind} memory: {cfg['memory_traps']:,} traps, {cfg['memory_engines']:,} spoofed engines")
+        runs.append(memory(kind, cfg["memory_traps"], cfg["memory_engines"], cfg["memory_engine_burst"],
+                           cfg["memory_time_s"], hint, progress))
+        runs[-1].notes.insert(0, f"traps sent at {'max' if hint == 0 else f'{hint:,.0f}/s'}")
+    return rows, runs, info
