@@ -319,22 +319,8 @@ class USMEngine:
         if rec is not None and (boots > rec.boots or (boots == rec.boots and etime > rec.latest)):
             rec.boots, rec.time, rec.latest, rec.local_at = boots, etime, etime, now
         user_text = user.decode(receiver.codec, "replace")
-        varbinds = pdu[4]
-        trap_oid, uptime = _trap_fields(varbinds)
-        if tag == PDU_TRAP:
-            out = SNMPTrapMgrTrapEventParams(3, pdu[1], "", user_text, level, trap_oid, uptime,
-                                             addr[0], addr[1], varbinds)
-        else:
-            out = SNMPTrapMgrInformRequestEventParams(3, pdu[1], "", user_text, level, trap_oid,
-                                                      uptime, addr[0], addr[1], varbinds)
-            out.message_id = msg_id
-            out.reply_context = ReplyContext(msg_id, max_size, user, pdu[1], "", now, level,
-                                             auth_key, priv_key, context_engine_id, context_name)
-        out.engine_id = engine_id
-        out.context_engine_id = context_engine_id
-        out.context_name = context_name
-        receiver.counters["notifications"] += 1
-        return out
+        return self._notification(tag, pdu, user, user_text, level, addr, msg_id, max_size, now,
+                                  auth_key, priv_key, engine_id, context_engine_id, context_name)
 
     def _receive(self, msg: tuple, data: bytes, addr: Any, now: float) -> Any:
         (_v, msg_id, max_size, flags, _model, engine_id, boots, etime, user, auth_params,
@@ -506,6 +492,14 @@ class USMEngine:
         elif learned is not None and record is None:
             cache.learn_user(learned)
 
+        return self._notification(tag, pdu, user, user_text, level, addr, msg_id, max_size, now,
+                                  auth_key, priv_key, engine_id, context_engine_id, context_name)
+
+    def _notification(self, tag: int, pdu: tuple, user: bytes, user_text: str, level: int,
+                      addr: Any, msg_id: int, max_size: int, now: float, auth_key: Any,
+                      priv_key: Any, engine_id: bytes, context_engine_id: bytes,
+                      context_name: bytes) -> Any:
+        """The trap or inform event of an accepted message (both receive paths)."""
         varbinds = pdu[4]
         trap_oid, uptime = _trap_fields(varbinds)
         if tag == PDU_TRAP:
@@ -520,7 +514,7 @@ class USMEngine:
         out.engine_id = engine_id
         out.context_engine_id = context_engine_id
         out.context_name = context_name
-        receiver.counters["notifications"] += 1
+        self.receiver.counters["notifications"] += 1
         return out
 
     def _decrypt(self, keys, record, learned, auth_key, user_text, engine_id, boots, etime,
