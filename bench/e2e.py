@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+from snmptrapmgr.collector import DEFAULT_RCVBUF
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RATES = (20000, 50000, 100000, 150000, 200000)
-RCVBUF = 33554432
+RCVBUF = DEFAULT_RCVBUF  # what `snmptrapmgr listen` asks for by default
 
 
 def _env(kind: str) -> dict:

@@ -134,7 +134,7 @@ def e2e_json(rows: list) -> list:
 
 def e2e_table(rows: list, info: dict, duration_s: float, max_duration_s: float, max_count: int = 0) -> str:
     bufs = ", ".join(f"{k}: {v['rcvbuf_kernel']:,}" for k, v in info.items())
-    req = next(iter(info.values()))["rcvbuf_requested"] if info else 0
+    req = _requested(info)
     epc = next(iter(info.values()))["events_per_call"] if info else 0
     lines = [
         f"End-to-end: sender process -> UDP 127.0.0.1 -> SNMPTrapMgr (child process) on_trap counting; "
@@ -303,14 +303,19 @@ def scenario_json(rows: list) -> list:
     return out
 
 
+def _requested(info: dict) -> int:
+    """The receive buffer the receivers asked for (the same for every implementation)."""
+    return next(iter(info.values()))["rcvbuf_requested"] if info else 0
+
+
 def scenario_table(rows: list, info: dict, cfg: dict) -> str:
     recv = info.get("receivers", {})
     listen = info.get("listen", {})
     lines = [
         "Collector rows (issue 5): sender process (bench.loadgen) -> UDP 127.0.0.1 -> receiver process",
-        f"  SNMPTrapMgr rows: bench._receiver, InBufferSize 33,554,432 (kernel gave "
+        f"  SNMPTrapMgr rows: bench._receiver, InBufferSize {_requested(recv):,} (kernel gave "
         + ", ".join(f"{k}: {v['rcvbuf_kernel']:,}" for k, v in recv.items()) + "); "
-        f"listen rows: snmptrapmgr listen --output FILE --rcvbuf {33554432:,} (kernel gave "
+        f"listen rows: snmptrapmgr listen --output FILE --rcvbuf {_requested(listen):,} (kernel gave "
         + ", ".join(f"{k}: {v['rcvbuf_kernel']:,}" for k, v in listen.items()) + ")",
         f"  sustained {cfg['sustained_s']:g} s at {cfg['sustained_rate']:,.0f}/s; listen offered "
         f"{cfg['listen_s']:g} s; other rows {cfg['duration_s']:g} s (at most {cfg['max_count']:,} datagrams); "

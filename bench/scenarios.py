@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from .e2e import ROOT, E2ERow, ReceiverProcess, _env, one, rcvbuf_errors, run_sender
+from .e2e import RCVBUF, ROOT, E2ERow, ReceiverProcess, _env, one, rcvbuf_errors, run_sender
 
-LISTEN_RCVBUF = 33554432  # as the bench receiver asks (InBufferSize): the kernel doubles it
+LISTEN_RCVBUF = RCVBUF  # the collector's default, as the bench receiver asks (InBufferSize)
 LISTEN_QUIET_S = 0.5
 MAX_DRAIN_S = 40.0
 PORT_LINE = re.compile(r"listening on udp:127\.0\.0\.1:(\d+) rcvbuf=(\d+)")
