@@ -86,7 +86,7 @@ def _collect(sock: socket.socket, count: int, deadline: float, done: Callable[[]
     return out
 
 
-def _net_snmp_env(tmp: str) -> dict:
+def net_snmp_env(tmp: str) -> dict:
     env = dict(os.environ)
     # no user or system snmp.conf, persistent state in a throwaway directory,
     # so the same command line always produces the same kind of packet
@@ -118,7 +118,7 @@ def capture(command: Command, count: int = 1, timeout: float = 5.0, host: str = 
     tmp = tempfile.mkdtemp(prefix="snmpcap-")
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, env=_net_snmp_env(tmp))
+                                stderr=subprocess.PIPE, env=net_snmp_env(tmp))
         try:
             deadline = time.monotonic() + timeout
             result.datagrams = _collect(sock, count, deadline, lambda: proc.poll() is not None,

@@ -108,7 +108,7 @@ def random_message(rng: random.Random) -> bytes:
 
 
 def length_fields(data: bytes) -> list:
-    """(offset, size) of every length field reachable through constructed TLVs."""
+    """(offset, size, length) of every length field reachable through constructed TLVs."""
     found = []
     stack = [(0, len(data))]
     while stack:
@@ -123,7 +123,7 @@ def length_fields(data: bytes) -> list:
                 if count == 0 or count > 4 or pos + 2 + count > end:
                     break
                 size, length = 1 + count, int.from_bytes(data[pos + 2:pos + 2 + count], "big")
-            found.append((pos + 1, size))
+            found.append((pos + 1, size, length))
             start = pos + 1 + size
             stop = start + length
             if stop > end:
@@ -175,9 +175,7 @@ def mutate(rng: random.Random, data: bytes, seeds: list) -> bytes:
             fields = length_fields(bytes(buf))
             if not fields:
                 continue
-            at, size = rng.choice(fields)
-            first = buf[at]
-            old = first if first < 0x80 else int.from_bytes(buf[at + 1:at + size], "big")
+            at, size, old = rng.choice(fields)
             choice = rng.randrange(6)
             if choice == 0:
                 new = _encode_length(max(0, old + rng.choice((-2, -1, 1, 2, 128))), 0)

@@ -15,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from fuzz_decoder import length_fields
+
 from snmptrapmgr import _ber_py, _oid_py, ber, oid
 from snmptrapmgr.errors import DecodeError
 from snmptrapmgr.message import (
@@ -206,32 +208,6 @@ def test_scoped_pdu_identical_and_padding_ignored(twins, engine, context, varbin
 
 # --------------------------------------------------------------------------- (b) mutations
 
-_CONSTRUCTED = frozenset((0x30, *range(0xA0, 0xA9)))
-
-
-def _length_fields(data):
-    found, stack = [], [(0, len(data))]
-    while stack:
-        pos, end = stack.pop()
-        while pos + 2 <= end:
-            first = data[pos + 1]
-            if first < 0x80:
-                size, length = 1, first
-            else:
-                count = first & 0x7F
-                if count == 0 or count > 4 or pos + 2 + count > end:
-                    break
-                size, length = 1 + count, int.from_bytes(data[pos + 2:pos + 2 + count], "big")
-            found.append((pos + 1, size, length))
-            start, stop = pos + 1 + size, pos + 1 + size + length
-            if stop > end:
-                break
-            if data[pos] in _CONSTRUCTED or (data[pos] == 0x04 and start < stop and data[start] == 0x30):
-                stack.append((start, stop))
-            pos = stop
-    return found
-
-
 @st.composite
 def mutated(draw):
     data, _ = draw(messages(max_varbinds=5))
@@ -253,7 +229,7 @@ def mutated(draw):
             at = draw(st.integers(0, n - 1))
             del buf[at:at + draw(st.integers(1, 8))]
         elif op == "length":
-            fields = _length_fields(bytes(buf))
+            fields = length_fields(bytes(buf))
             if not fields:
                 continue
             at, size, old = draw(st.sampled_from(fields))

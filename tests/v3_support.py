@@ -19,6 +19,8 @@ import tempfile
 import time
 from typing import Any, Callable, Optional, Sequence
 
+from capture import net_snmp_env
+
 from snmptrapmgr import usmkey
 from snmptrapmgr.events import (
     SNMPTrapMgrBadPacketEventParams,
@@ -105,16 +107,6 @@ def parse_reply(data: bytes, akey: Optional[AuthKey] = None, pkey: Optional[Priv
 
 
 # --------------------------------------------------------------------------- UDP loop
-
-
-def net_snmp_env(tmp: str) -> dict:
-    env = dict(os.environ)
-    env["SNMPCONFPATH"] = tmp
-    env["SNMP_PERSISTENT_DIR"] = tmp
-    with open(os.path.join(tmp, "snmp.conf"), "w") as conf:
-        conf.write("mibs :\n")
-    env.pop("MIBS", None)
-    return env
 
 
 class UdpLoop:
