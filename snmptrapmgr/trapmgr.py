@@ -284,6 +284,11 @@ class SNMPTrapMgr:
         return self._transport.fileno()
 
     @property
+    def usm_stats(self) -> dict:
+        """The RFC 3414 usmStats counters (and snmpInvalidMsgs...), for monitoring."""
+        return dict(self._receiver.usm.stats)
+
+    @property
     def kernel_drops(self) -> int:
         """Datagrams the kernel dropped on this socket so far (SO_RXQ_OVFL / /proc); 0 if none."""
         return self._transport.kernel_drops()

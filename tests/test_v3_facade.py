@@ -160,3 +160,29 @@ def test_facade_decrypt_log_packets(impl, env, decrypt):
             assert isinstance(scoped, bytes) and b"secret-name" not in packet
     finally:
         mgr.deactivate()
+
+
+def test_facade_incoming_context_and_usm_stats(impl, env):
+    """IncomingContextEngineId / IncomingContextName inside on_trap; usmStats readable."""
+    from peers import run_sender
+
+    mgr, rec = mgr_and_recorder()
+    seen = []
+    mgr.on_trap = lambda ev: seen.append((mgr.config("IncomingContextEngineId"),
+                                          mgr.config("IncomingContextName"), ev.user))
+    try:
+        mgr.add_user("alice", b"", 2, "authpass1", 2, "privpass1")
+        base = ["snmptrap", "-v", "3", "-u", "alice", "-l", "authPriv", "-a", "SHA", "-x", "AES",
+                "-X", "privpass1", "-e", ENGINE, "-E", "0x8000000005aabbcc", "-n", "ctx-one"]
+        target = [f"127.0.0.1:{mgr.local_port}", "", TRAP_OID]
+        proc = run_sender(mgr, base + ["-A", "authpass1"] + target, lambda: bool(seen))
+        assert proc.returncode == 0, proc.stderr
+        assert seen == [("8000000005aabbcc", "ctx-one", "alice")]
+        before = mgr.usm_stats["usmStatsWrongDigests"]
+        rejected = []
+        mgr.on_bad_packet = rejected.append
+        run_sender(mgr, base + ["-A", "wrongpass1"] + target, lambda: bool(rejected))
+        assert [r.error_code for r in rejected] == [308]
+        assert mgr.usm_stats["usmStatsWrongDigests"] == before + 1
+    finally:
+        mgr.deactivate()
