@@ -28,11 +28,22 @@ print(json.dumps(info))
 
 
 def _probe(path: Path, **env: str) -> dict:
+    """Import the package found at ``path`` and nothing else of ours.
+
+    ``-S`` skips site-packages' .pth files, so an editable install of this
+    checkout (CI has one) cannot answer the import; pycryptodome's directory is
+    put back by hand.
+    """
+    import Crypto
+
+    crypto_site = os.path.dirname(os.path.dirname(Crypto.__file__))
     environ = {k: v for k, v in os.environ.items() if not k.startswith("SNMPTRAPMGR_")}
-    environ.update(env, PYTHONPATH=str(path))
-    out = subprocess.run([sys.executable, "-c", PROBE], cwd=path, env=environ,
+    environ.update(env, PYTHONPATH=os.pathsep.join((str(path), crypto_site)))
+    out = subprocess.run([sys.executable, "-S", "-c", PROBE], cwd=path, env=environ,
                          capture_output=True, text=True, timeout=60, check=True)
-    return json.loads(out.stdout)
+    info = json.loads(out.stdout)
+    assert info["file"].startswith(str(path)), info["file"]
+    return info
 
 
 @pytest.fixture(scope="module")
