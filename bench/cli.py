@@ -48,13 +48,26 @@ def parse_args(argv: list) -> argparse.Namespace:
     p.add_argument("--only", choices=("micro", "e2e", "collector"),
                    help="run only one part (collector: the issue-5 rows: v3, listen, bursts, memory)")
     p.add_argument("--json", metavar="PATH", help="write every number as JSON")
-    p.add_argument("--plot", metavar="PATH", help="write a PNG of throughput and loss (needs matplotlib)")
-    p.add_argument("--rates", type=_rates, default=list(e2e.DEFAULT_RATES),
+    p.add_argument("--plot", metavar="PATH", help="write a PNG of throughput and loss: the v2c sweep and "
+                   "the collector rows with their targets (needs matplotlib)")
+    p.add_argument("--replot", metavar="JSON", help="run nothing: redraw the --plot PNG from a JSON file "
+                   "written earlier by --json")
+    p.add_argument("--rates", type=_rates,
                    help="offered rates for the end-to-end rows (default 20000,50000,100000,150000,200000)")
     p.add_argument("--duration", type=float, metavar="S", help="seconds per offered rate "
                    "(default 2, 0.3 with --quick); also the max-throughput row")
     p.add_argument("--repeats", type=int, help="interleaved chunks per micro candidate (default 9, 3 quick)")
     args = p.parse_args(argv)
+    if args.replot is not None:
+        if not args.plot:
+            p.error("--replot needs --plot PATH (the PNG to write)")
+        given = [flag for flag, value in (("--quick", args.quick), ("--only", args.only), ("--json", args.json),
+                                          ("--rates", args.rates), ("--duration", args.duration),
+                                          ("--repeats", args.repeats)) if value]
+        if given:
+            p.error(f"--replot runs no benchmark: {', '.join(given)} would have no effect")
+    if args.rates is None:
+        args.rates = list(e2e.DEFAULT_RATES)
     if args.duration is not None and not 0 < args.duration <= 60:
         p.error("--duration must be in (0, 60]")
     if args.repeats is not None and not 1 <= args.repeats <= 100:
@@ -82,6 +95,85 @@ def _versions() -> dict:
     return out
 
 
+def plot_title(meta: dict) -> str:
+    return (f"snmptrapmgr end-to-end over 127.0.0.1 (commit {meta['git_head']}, run {meta['started']}, "
+            f"{meta['duration_s']:g} s per rate, {meta['cpu_count']} CPUs)")
+
+
+class ReplotError(ValueError):
+    """The JSON given to --replot lacks what the plot needs (or contradicts itself)."""
+
+
+# What an E2ERow is made of, as report.e2e_json / report.scenario_json write it; the other keys
+# they write are derived from these (checked below) or were E2ERow.extra.
+ROW_FIELDS = ("implementation", "name", "offered_rate", "sent", "sender_elapsed_s", "received",
+              "receiver_busy_s", "bad_packets", "kernel_rcvbuf_errors")
+DERIVED = ("section", "title", "available", "actual_send_rate", "loss_pct", "processed_per_s", "ops_per_s",
+           "us_per_op", "ratio", "ratio_to")
+META_FIELDS = ("git_head", "started", "duration_s", "cpu_count")
+
+
+def rows_from_json(data: object) -> tuple:
+    """(sweep rows, collector rows, issue-5 targets, title) from a ``--json`` file's content."""
+    if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
+        raise ReplotError("no \"rows\" list: not a file written by python -m bench --json")
+    meta = data.get("meta")
+    missing = [k for k in META_FIELDS if k not in meta] if isinstance(meta, dict) else ["meta"]
+    if missing:
+        raise ReplotError(f"meta lacks {', '.join(missing)} (needed for the plot title)")
+    sweep: list = []
+    named: list = []
+    seen: set = set()
+    for i, r in enumerate(data["rows"]):
+        if not isinstance(r, dict) or r.get("section") not in ("e2e", "collector"):
+            continue
+        where = f"row {i} ({r.get('section')} {r.get('name', '?')} {r.get('implementation', '?')})"
+        missing = [k for k in ROW_FIELDS + ("processed_per_s", "loss_pct") if k not in r]
+        if missing:
+            raise ReplotError(f"{where} lacks {', '.join(missing)}")
+        if r.get("available") is False:
+            raise ReplotError(f"{where} is marked unavailable: the plot has no way to show it")
+        key = (r["section"], r["name"], r["implementation"])
+        if key in seen:
+            raise ReplotError(f"{where} appears twice")
+        seen.add(key)
+        row = e2e.E2ERow(r["implementation"], r["offered_rate"] or 0, r["sent"], r["sender_elapsed_s"],
+                         r["received"], r["receiver_busy_s"], r["bad_packets"], r["kernel_rcvbuf_errors"],
+                         {k: v for k, v in r.items() if k not in ROW_FIELDS and k not in DERIVED},
+                         r["name"] if r["section"] == "collector" else "")
+        for field, value in (("processed_per_s", row.processed_per_s), ("loss_pct", row.loss_pct)):
+            if abs(value - r[field]) > 1e-6 * max(1.0, abs(value)):
+                raise ReplotError(f"{where}: {field} {r[field]!r} does not follow from its counts ({value!r})")
+        if r["section"] == "e2e" and report.e2e_name(row) != r["name"]:
+            raise ReplotError(f"{where}: the name does not match offered_rate {r['offered_rate']!r}")
+        (sweep if r["section"] == "e2e" else named).append(row)
+    targets5 = data.get("targets_issue5")
+    if named and not isinstance(targets5, list):
+        raise ReplotError("collector rows but no \"targets_issue5\" list: the target marks cannot be drawn")
+    for t in targets5 or []:
+        if not isinstance(t, dict) or not {"name", "unit", "limit"} <= set(t):
+            raise ReplotError(f"a targets_issue5 entry lacks name/unit/limit: {t!r}")
+    return sweep, named, targets5 or [], plot_title(meta)
+
+
+def replot(json_path: str, png_path: str) -> int:
+    """--replot: the PNG from a --json file, no benchmark run."""
+    try:
+        data = json.loads(Path(json_path).read_text())
+        sweep, named, targets5, title = rows_from_json(data)
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON, or a ReplotError
+        print(f"--replot {json_path}: {exc}", file=sys.stderr)
+        return 2
+    if not sweep and not named:
+        print(f"--replot {json_path}: no end-to-end or collector rows (a --only micro run?), nothing to plot",
+              file=sys.stderr)
+        return 2
+    Path(png_path).parent.mkdir(parents=True, exist_ok=True)
+    report.plot(sweep, png_path, title + f"; replotted from {Path(json_path).name}", named, targets5)
+    print(f"wrote {png_path} ({len(sweep)} sweep rows, {len(named)} collector rows from {json_path})")
+    return 0
+
+
 def main(argv: list | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.plot:  # fail before the long run, not after it
@@ -91,6 +183,8 @@ def main(argv: list | None = None) -> int:
             print("--plot needs matplotlib: pip install 'snmptrapmgr[bench]' (or pip install matplotlib)",
                   file=sys.stderr)
             return 2
+    if args.replot:
+        return replot(args.replot, args.plot)
     from snmptrapmgr import _select
 
     cfg = dict(QUICK if args.quick else FULL)
@@ -162,11 +256,10 @@ def main(argv: list | None = None) -> int:
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
         print(f"wrote {args.json}")
     if args.plot:
-        if e2e_rows:
+        if e2e_rows or scenario_rows:
             Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
-            report.plot(e2e_rows, args.plot, f"snmptrapmgr end-to-end over 127.0.0.1 (commit {meta['git_head']},"
-                        f" {cfg['duration_s']:g} s per rate, {meta['cpu_count']} CPUs)")
+            report.plot(e2e_rows, args.plot, plot_title(meta), scenario_rows, out.get("targets_issue5"))
             print(f"wrote {args.plot}")
         else:
-            print("--plot: no end-to-end rows (--only micro), nothing plotted", file=sys.stderr)
+            print("--plot: no end-to-end or collector rows (--only micro), nothing plotted", file=sys.stderr)
     return 0

@@ -172,8 +172,56 @@ def test_loadgen_bounded_loopback_sequence():
     assert all(len(d) == len(typical_v2c_trap()) == 182 for d in got)
 
 
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
 def test_plot_written(bench_run):
     _, _, png_path = bench_run
     if png_path is None:
-        pytest.skip("matplotlib not installed (the bench extra)")
-    assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        pytest.fail("matplotlib is missing: the test extra installs it so the plot is exercised")
+    assert png_path.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_replot_reads_back_every_plotted_row(bench_run):
+    from bench import cli
+
+    _, data, _ = bench_run
+    sweep, named, targets5, title = cli.rows_from_json(data)
+    assert len(sweep) == sum(r["section"] == "e2e" for r in data["rows"]) > 0
+    assert {(r.name, r.implementation) for r in named} == {
+        (name, impl) for name in COLLECTOR_ROWS for impl in ("cython", "python")}
+    assert {t["name"] for t in targets5} == TARGET5_ROWS
+    assert data["meta"]["git_head"] in title
+
+
+def test_replot_rejects_rows_that_contradict_their_counts(bench_run):
+    import copy
+
+    from bench import cli
+
+    _, data, _ = bench_run
+    forged = copy.deepcopy(data)
+    row = next(r for r in forged["rows"] if r["section"] == "collector")
+    row["processed_per_s"] *= 2
+    with pytest.raises(cli.ReplotError, match="does not follow from its counts"):
+        cli.rows_from_json(forged)
+    with pytest.raises(cli.ReplotError, match="rows"):
+        cli.rows_from_json({"meta": data["meta"]})
+    forged = copy.deepcopy(data)
+    del forged["targets_issue5"]
+    with pytest.raises(cli.ReplotError, match="targets_issue5"):
+        cli.rows_from_json(forged)
+
+
+def test_replot_command_writes_png_without_running_a_benchmark(bench_run, tmp_path):
+    _, data, _ = bench_run
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps(data))
+    png = tmp_path / "again.png"
+    proc = subprocess.run([sys.executable, "-m", "bench", "--replot", str(src), "--plot", str(png)],
+                          cwd=str(ROOT), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert png.read_bytes()[:8] == PNG_MAGIC
+    bad = subprocess.run([sys.executable, "-m", "bench", "--replot", str(src), "--plot", str(png), "--quick"],
+                         cwd=str(ROOT), capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "would have no effect" in bad.stderr
