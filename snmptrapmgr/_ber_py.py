@@ -238,8 +238,11 @@ def decode_scoped_pdu(data) -> tuple:
     return _scoped(data, 0, len(data))[0]
 
 
-def decode_message(data) -> tuple:
-    """Decode one SNMP datagram; see the module docstring for the result."""
+def message_head(data) -> tuple:
+    """(version, position after it, end of the message): 0, 1 or 3, else DecodeError.
+
+    Shared with ``_notify_py``, which stops here for an SNMPv3 message.
+    """
     end = len(data)
     if end < 2 or data[0] != 0x30:
         raise DecodeError(ERR_BAD_PACKET, "not an SNMP message")
@@ -249,11 +252,22 @@ def decode_message(data) -> tuple:
     if start >= stop or data[start] != 0x02:
         raise DecodeError(ERR_BAD_PACKET, "no version field")
     version, pos = _integer(data, start, stop)
-    if version == 0 or version == 1:
-        community, pos = _octets(data, pos, stop)
-        return (version, community, _pdu(data, pos, stop))
-    if version != 3:
+    if version != 0 and version != 1 and version != 3:
         raise DecodeError(ERR_UNSUPPORTED_VERSION, f"unsupported SNMP version {version}")
+    return version, pos, stop
+
+
+def community_message(data, pos: int, stop: int) -> tuple:
+    """(community, pdu) of a v1/v2c message whose head ``message_head`` read."""
+    community, pos = _octets(data, pos, stop)
+    return community, _pdu(data, pos, stop)
+
+
+def decode_message(data) -> tuple:
+    """Decode one SNMP datagram; see the module docstring for the result."""
+    version, pos, stop = message_head(data)
+    if version != 3:
+        return (version, *community_message(data, pos, stop))
     # msgGlobalData
     g_start, g_stop = _header(data, pos, stop, 0x30)
     msg_id, pos = _integer(data, g_start, g_stop)

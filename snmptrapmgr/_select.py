@@ -12,7 +12,7 @@ import importlib
 import os
 from types import ModuleType
 
-ACCELERATED = ("ber", "oid", "usmkey", "recv", "usmcipher")
+ACCELERATED = ("ber", "oid", "usmkey", "recv", "usmcipher", "notify")
 
 
 def no_extensions() -> bool:

@@ -20,6 +20,7 @@ __all__ = [
     "encode_length", "encode_tlv", "encode_integer", "encode_value",
     "encode_varbinds", "encode_pdu", "encode_v1_trap_pdu", "encode_community_message",
     "encode_scoped_pdu", "encode_v3_message",
+    "SYS_UPTIME", "SNMP_TRAP_OID", "SNMP_TRAPS", "v1_trap_oids",
 ]
 
 PDU_GET = 0xA0
@@ -31,6 +32,25 @@ PDU_GETBULK = 0xA5
 PDU_INFORM = 0xA6
 PDU_TRAP = 0xA7
 PDU_REPORT = 0xA8
+
+#: the two varbinds that open every v2 notification (RFC 3416 4.2.6), and the standard traps
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+SNMP_TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"
+SNMP_TRAPS = "1.3.6.1.6.3.1.1.5"
+
+
+def v1_trap_oids(enterprise: str, generic: int, specific: int) -> tuple[str, str]:
+    """(the reference's TrapOID, the RFC 3584 snmpTrapOID) of a v1 trap."""
+    if enterprise == SNMP_TRAPS:
+        reference = f"{enterprise}.{generic + 1}"
+    else:
+        reference = f"{enterprise}.{generic}.{specific}"
+    if 0 <= generic <= 5:
+        rfc3584 = f"{SNMP_TRAPS}.{generic + 1}"
+    else:
+        rfc3584 = f"{enterprise}.0.{specific}"
+    return reference, rfc3584
+
 
 _UNSIGNED = {0x41: 4, 0x42: 4, 0x43: 4, 0x47: 4, 0x46: 8}
 

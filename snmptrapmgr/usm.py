@@ -36,7 +36,7 @@ import socket
 import uuid
 from typing import Any, Optional
 
-from . import ber
+from . import ber, notify
 from .authcache import MAX_TIME, AuthCache, UserRecord, priv_modes
 from .errors import (
     ERR_BAD_ENGINE_ID,
@@ -72,7 +72,6 @@ from .message import (
     encode_tlv,
     encode_v3_message,
 )
-from .receiver import _trap_fields  # receiver imports this module lazily: no cycle
 from .usmcrypto import AUTH_PROTOCOLS, PRIV_AES192, PRIV_AES256, AuthKey, PrivKey
 
 __all__ = ["USMEngine", "USM_STATS_OIDS", "generate_engine_id", "ReplyContext"]
@@ -501,7 +500,7 @@ class USMEngine:
                       context_name: bytes) -> Any:
         """The trap or inform event of an accepted message (both receive paths)."""
         varbinds = pdu[4]
-        trap_oid, uptime = _trap_fields(varbinds)
+        trap_oid, uptime = notify.trap_fields(varbinds)
         if tag == PDU_TRAP:
             out = SNMPTrapMgrTrapEventParams(3, pdu[1], "", user_text, level, trap_oid, uptime,
                                              addr[0], addr[1], varbinds)

@@ -1,0 +1,119 @@
+"""v1/v2c datagrams straight to trap and inform events; the twin of ``src/_notify_c.pyx``.
+
+This is the receiver's hot path: a community trap costs one walk over the
+datagram and one event object, with no intermediate message tuple handed
+between modules.  An SNMPv3 message stops after its version field and
+returns None: USM takes it from there.  Anything malformed or unwanted
+raises :class:`~snmptrapmgr.errors.SNMPTrapMgrError` with the reference's
+code, in the same order as before: the whole message is decoded first
+(317, 320, 305, 306), then the community is checked (301), then the PDU
+type (306).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from . import _ber_py
+from .errors import ERR_BAD_PACKET, ERR_NOT_AUTHENTICATED, ERR_UNKNOWN_PDU, DecodeError, SNMPTrapMgrError
+from .events import SNMPTrapMgrInformRequestEventParams, SNMPTrapMgrTrapEventParams
+from .message import PDU_INFORM, PDU_TRAP, PDU_TRAP_V1, SNMP_TRAP_OID, SYS_UPTIME, v1_trap_oids
+
+__all__ = ["CommunityDecoder", "trap_fields"]
+
+#: community texts remembered per decoder; a flood of new ones only restarts the table
+TEXTS_MAX = 1024
+
+
+def trap_fields(varbinds: list) -> tuple[str, int]:
+    """(snmpTrapOID.0, sysUpTime.0) of a v2 notification.
+
+    The first snmpTrapOID.0 (an OBJECT IDENTIFIER) and the last TimeTicks
+    sysUpTime.0 before it; normally they are the first two varbinds.
+    """
+    trap_oid = ""
+    uptime = 0
+    for oid, obj_type, value in varbinds:
+        if oid == SNMP_TRAP_OID and obj_type == 6:
+            trap_oid = value
+            break
+        if oid == SYS_UPTIME and obj_type == 0x43:
+            uptime = value
+    return trap_oid, uptime
+
+
+def _datagram(data: Any) -> bytes:
+    try:
+        return bytes(data)
+    except (TypeError, ValueError):
+        raise DecodeError(ERR_BAD_PACKET, "not a bytes-like datagram") from None
+
+
+class CommunityDecoder:
+    """The v1/v2c side of one listening point: which communities it takes, and their text.
+
+    ``communities`` is None (any) or a set of community octet strings;
+    ``codec`` decodes a community to the event's text (CodePage).
+    """
+
+    def __init__(self, communities: Optional[set] = None, codec: str = "utf-8") -> None:
+        self.communities = communities
+        self._codec = codec
+        self._texts: dict = {}
+
+    @property
+    def codec(self) -> str:
+        return self._codec
+
+    @codec.setter
+    def codec(self, value: str) -> None:
+        self._codec = value
+        self._texts.clear()
+
+    def decode(self, data: Any, address: Any) -> Any:
+        """The trap or inform event of a v1/v2c datagram from ``address``; None for SNMPv3."""
+        if type(data) is not bytes:
+            data = _datagram(data)
+        version, pos, stop = _ber_py.message_head(data)
+        if version == 3:
+            return None
+        community, pdu = _ber_py.community_message(data, pos, stop)
+        communities = self.communities
+        if communities is not None and community not in communities:
+            raise SNMPTrapMgrError(ERR_NOT_AUTHENTICATED, "community not accepted")
+        text = self._texts.get(community)
+        if text is None:
+            text = self._text(community)
+        tag = pdu[0]
+        if version == 0:
+            if tag != PDU_TRAP_V1:
+                raise SNMPTrapMgrError(ERR_UNKNOWN_PDU, f"PDU 0x{tag:02x} is not a notification")
+            _, enterprise, agent, generic, specific, stamp, varbinds = pdu
+            reference, rfc3584 = v1_trap_oids(enterprise, generic, specific)
+            event = SNMPTrapMgrTrapEventParams(1, 0, text, "", 0, reference, stamp,
+                                               address[0], address[1], varbinds)
+            event.agent_address = agent
+            event.enterprise = enterprise
+            event.generic_trap = generic
+            event.specific_trap = specific
+            event.rfc3584_trap_oid = rfc3584
+            return event
+        if tag != PDU_TRAP and tag != PDU_INFORM:
+            # also a v1 Trap-PDU inside a v2c message: its fields are not a varbind list
+            raise SNMPTrapMgrError(ERR_UNKNOWN_PDU, f"PDU 0x{tag:02x} is not a v2c notification")
+        varbinds = pdu[4]
+        trap_oid, uptime = trap_fields(varbinds)
+        if tag == PDU_TRAP:
+            return SNMPTrapMgrTrapEventParams(2, pdu[1], text, "", 0, trap_oid, uptime,
+                                              address[0], address[1], varbinds)
+        event = SNMPTrapMgrInformRequestEventParams(2, pdu[1], text, "", 0, trap_oid, uptime,
+                                                    address[0], address[1], varbinds)
+        event.reply_context = community
+        return event
+
+    def _text(self, community: bytes) -> str:
+        texts = self._texts
+        if len(texts) >= TEXTS_MAX:
+            texts.clear()
+        text = texts[community] = community.decode(self._codec, "replace")
+        return text

@@ -1,0 +1,433 @@
+# The SNMP BER decoding core, included by _ber_c.pyx (the decoder) and by
+# _notify_c.pyx (v1/v2c events straight from a datagram), so both compile the
+# same C code without a cross-module call per field.  Every index is checked
+# against the end of its enclosing TLV before it is read.
+
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytearray cimport PyByteArray_Check
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_Check, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.long cimport PyLong_FromLongLong, PyLong_FromUnsignedLongLong
+from cpython.memoryview cimport PyMemoryView_Check
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
+from libc.string cimport memcmp, memcpy, strcmp
+
+cdef extern from "Python.h":
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    void* PyUnicode_DATA(object o)
+
+from snmptrapmgr.errors import (
+    ERR_BAD_PACKET,
+    ERR_DEFECTIVE_PACKET,
+    ERR_SECURITY_MODEL,
+    ERR_UNKNOWN_PDU,
+    ERR_UNSUPPORTED_VERSION,
+    DecodeError,
+)
+
+cdef uint64_t _SUBID_MAX = 0xFFFFFFFFu
+# text of the largest OID arc: 10 digits, plus its dot
+cdef enum:
+    _ARC_CHARS = 11
+    _STACK_TEXT = 512
+
+
+ctypedef const unsigned char* cbytes
+
+
+# --------------------------------------------------------------------------- errors
+
+cdef int _defect(str why) except -1:
+    raise DecodeError(ERR_DEFECTIVE_PACKET, why)
+
+
+# --------------------------------------------------------------------------- TLV headers
+
+cdef Py_ssize_t _length(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* stop) except -1:
+    """Decode the length octets at ``pos``; return the content start, set ``stop``."""
+    cdef unsigned int first, count, i
+    cdef uint64_t length = 0
+    if pos >= end:
+        _defect("truncated length")
+    first = d[pos]
+    pos += 1
+    if first < 0x80:
+        length = first
+    elif first == 0x80:
+        _defect("indefinite length")
+    else:
+        count = first & 0x7F
+        if count > 4:
+            _defect("length field too long")
+        if <Py_ssize_t>count > end - pos:
+            _defect("truncated length")
+        length = 0
+        for i in range(count):
+            length = (length << 8) | d[pos + i]
+        pos += count
+    if length > <uint64_t>(end - pos):
+        _defect("length beyond end of data")
+    stop[0] = pos + <Py_ssize_t>length
+    return pos
+
+
+cdef inline Py_ssize_t _header(cbytes d, Py_ssize_t pos, Py_ssize_t end, unsigned char tag,
+                               Py_ssize_t* stop) except -1:
+    """Check the tag at ``pos``; return the content start, set ``stop``."""
+    if end - pos < 2:
+        _defect("truncated header")
+    if d[pos] != tag:
+        _defect(f"expected tag 0x{tag:02x}, found 0x{d[pos]:02x}")
+    return _length(d, pos + 1, end, stop)
+
+
+cdef inline Py_ssize_t _any(cbytes d, Py_ssize_t pos, Py_ssize_t end, unsigned char* tag,
+                            Py_ssize_t* stop) except -1:
+    if end - pos < 2:
+        _defect("truncated header")
+    tag[0] = d[pos]
+    if (d[pos] & 0x1F) == 0x1F:
+        _defect("multi-byte tags are not used by SNMP")
+    return _length(d, pos + 1, end, stop)
+
+
+# --------------------------------------------------------------------------- primitives
+
+cdef int _signed(cbytes d, Py_ssize_t start, Py_ssize_t stop, int64_t* out) except -1:
+    """Two's-complement INTEGER content of any length whose value fits in int64."""
+    cdef Py_ssize_t n = stop - start
+    cdef uint64_t value
+    if n <= 0:
+        out[0] = 0
+        return 0
+    # strip redundant sign octets: 00 0xxxxxxx / FF 1xxxxxxx
+    while n > 1 and ((d[start] == 0x00 and not (d[start + 1] & 0x80))
+                     or (d[start] == 0xFF and (d[start + 1] & 0x80))):
+        start += 1
+        n -= 1
+    if n > 8:
+        _defect("INTEGER out of 64-bit range")
+    value = <uint64_t>0 if d[start] < 0x80 else ~(<uint64_t>0)
+    while start < stop:
+        value = (value << 8) | d[start]
+        start += 1
+    out[0] = <int64_t>value
+    return 0
+
+
+cdef inline uint64_t _unsigned(cbytes d, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t size) noexcept:
+    """The last ``size`` content octets as an unsigned number (0 when empty)."""
+    cdef uint64_t value = 0
+    if stop - start > size:
+        start = stop - size
+    while start < stop:
+        value = (value << 8) | d[start]
+        start += 1
+    return value
+
+
+cdef inline object _int_at(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* next_pos):
+    cdef Py_ssize_t stop
+    cdef int64_t value
+    cdef Py_ssize_t start = _header(d, pos, end, 0x02, &stop)
+    _signed(d, start, stop, &value)
+    next_pos[0] = stop
+    return PyLong_FromLongLong(value)
+
+
+cdef inline object _octets_at(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* next_pos):
+    cdef Py_ssize_t stop
+    cdef Py_ssize_t start = _header(d, pos, end, 0x04, &stop)
+    next_pos[0] = stop
+    return PyBytes_FromStringAndSize(<const char*>d + start, stop - start)
+
+
+cdef inline Py_ssize_t _put_u32(char* out, uint32_t value) noexcept:
+    """Write ``value`` in decimal at ``out``; return the number of chars."""
+    cdef char tmp[10]
+    cdef Py_ssize_t n = 0, i
+    if value < 10:
+        out[0] = <char>(48 + value)
+        return 1
+    while value:
+        tmp[n] = <char>(48 + value % 10)
+        value //= 10
+        n += 1
+    for i in range(n):
+        out[i] = tmp[n - 1 - i]
+    return n
+
+
+cdef inline object _ascii(const char* text, Py_ssize_t n):
+    cdef object s = PyUnicode_New(n, 127)
+    memcpy(PyUnicode_DATA(s), text, n)
+    return s
+
+
+cdef object _oid_format(cbytes d, Py_ssize_t start, Py_ssize_t stop):
+    """OBJECT IDENTIFIER content octets ``d[start:stop]`` as dotted text (uncached)."""
+    cdef char stack[_STACK_TEXT]
+    cdef char* buf = stack
+    cdef Py_ssize_t cap, n = 0, i
+    cdef uint64_t value = 0
+    cdef unsigned char byte
+    cdef bint pending = False, first = True
+    cdef int failure = 0
+    if start >= stop:
+        return ""
+    # each content octet ends at most one arc; the first one yields two
+    cap = (stop - start + 1) * _ARC_CHARS
+    if cap > _STACK_TEXT:
+        buf = <char*>malloc(cap)
+        if buf == NULL:
+            raise MemoryError()
+    for i in range(start, stop):
+        byte = d[i]
+        value = (value << 7) | (byte & 0x7F)
+        if value > _SUBID_MAX:
+            failure = 1
+            break
+        if byte & 0x80:
+            pending = True
+            continue
+        pending = False
+        if first:
+            first = False
+            if value < 40:
+                buf[0] = b'0'
+            elif value < 80:
+                buf[0] = b'1'
+                value -= 40
+            else:
+                buf[0] = b'2'
+                value -= 80
+            buf[1] = b'.'
+            n = 2 + _put_u32(buf + 2, <uint32_t>value)
+        else:
+            buf[n] = b'.'
+            n += 1 + _put_u32(buf + n + 1, <uint32_t>value)
+        value = 0
+    if not failure and pending:
+        failure = 2
+    try:
+        if failure == 1:
+            _defect("sub-identifier above 2^32-1")
+        if failure == 2:
+            _defect("unterminated sub-identifier")
+        return _ascii(buf, n)
+    finally:
+        if buf != stack:
+            free(buf)
+
+
+# A trap stream repeats the same few dozen OIDs: a direct-mapped cache from
+# content octets to their (immutable) text skips formatting them again.  Fixed
+# size, so a stream of ever-new OIDs only overwrites slots; invalid OIDs raise
+# before they are stored.
+cdef enum:
+    _OID_CACHE_SLOTS = 2048  # a power of two
+    _OID_CACHE_RAW = 40      # longer OIDs are formatted every time
+
+ctypedef struct _OidSlot:
+    Py_ssize_t length
+    PyObject* text
+    unsigned char raw[_OID_CACHE_RAW]
+
+cdef _OidSlot _oid_cache[_OID_CACHE_SLOTS]
+
+
+cdef object _oid_text(cbytes d, Py_ssize_t start, Py_ssize_t stop):
+    """OBJECT IDENTIFIER content octets ``d[start:stop]`` as dotted text."""
+    cdef Py_ssize_t n = stop - start, i
+    cdef uint32_t h = 2166136261u
+    cdef _OidSlot* slot
+    cdef object text
+    if n <= 0 or n > _OID_CACHE_RAW:
+        return _oid_format(d, start, stop)
+    for i in range(start, stop):
+        h = (h ^ d[i]) * 16777619u
+    slot = &_oid_cache[(h ^ (h >> 16)) & (_OID_CACHE_SLOTS - 1)]
+    if slot.text != NULL and slot.length == n and memcmp(slot.raw, d + start, n) == 0:
+        return <object>slot.text
+    text = _oid_format(d, start, stop)
+    Py_XDECREF(slot.text)
+    Py_INCREF(text)
+    slot.text = <PyObject*>text
+    slot.length = n
+    memcpy(slot.raw, d + start, n)
+    return text
+
+
+cdef inline object _ip_text(cbytes d, Py_ssize_t start):
+    cdef char buf[16]
+    cdef Py_ssize_t n
+    n = _put_u32(buf, d[start])
+    buf[n] = b'.'
+    n += 1
+    n += _put_u32(buf + n, d[start + 1])
+    buf[n] = b'.'
+    n += 1
+    n += _put_u32(buf + n, d[start + 2])
+    buf[n] = b'.'
+    n += 1
+    n += _put_u32(buf + n, d[start + 3])
+    return _ascii(buf, n)
+
+
+cdef object _value(cbytes d, unsigned char tag, Py_ssize_t start, Py_ssize_t stop):
+    cdef int64_t value
+    if tag == 0x02:
+        _signed(d, start, stop, &value)
+        return PyLong_FromLongLong(value)
+    if tag == 0x04 or tag == 0x44 or tag == 0x45:
+        return PyBytes_FromStringAndSize(<const char*>d + start, stop - start)
+    if tag == 0x41 or tag == 0x42 or tag == 0x43 or tag == 0x47:
+        return PyLong_FromUnsignedLongLong(_unsigned(d, start, stop, 4))
+    if tag == 0x06:
+        return _oid_text(d, start, stop)
+    if tag == 0x40:
+        if stop - start != 4:
+            _defect("IpAddress is not 4 bytes")
+        return _ip_text(d, start)
+    if tag == 0x46:
+        return PyLong_FromUnsignedLongLong(_unsigned(d, start, stop, 8))
+    if tag == 0x05 or tag == 0x80 or tag == 0x81 or tag == 0x82:
+        if stop != start:
+            _defect("NULL with content")
+        return None
+    _defect(f"unknown value type 0x{tag:02x}")
+
+
+# --------------------------------------------------------------------------- structures
+
+cdef list _varbinds(cbytes d, Py_ssize_t pos, Py_ssize_t end):
+    cdef Py_ssize_t start, stop, vb_start, vb_stop, name_start, name_stop, v_start, v_stop
+    cdef unsigned char tag
+    cdef list out = []
+    cdef object oid
+    start = _header(d, pos, end, 0x30, &stop)
+    if stop != end:
+        _defect("bytes after the variable bindings")
+    pos = start
+    while pos < stop:
+        vb_start = _header(d, pos, stop, 0x30, &vb_stop)
+        name_start = _header(d, vb_start, vb_stop, 0x06, &name_stop)
+        oid = _oid_text(d, name_start, name_stop)
+        v_start = _any(d, name_stop, vb_stop, &tag, &v_stop)
+        if v_stop != vb_stop:
+            _defect("bytes after a variable binding")
+        out.append((oid, tag, _value(d, tag, v_start, v_stop)))
+        pos = vb_stop
+    return out
+
+
+cdef tuple _pdu(cbytes d, Py_ssize_t pos, Py_ssize_t end):
+    cdef Py_ssize_t start, stop, o_start, o_stop, a_start, a_stop, t_start, t_stop
+    cdef unsigned char tag
+    cdef object enterprise, agent, generic, specific, request_id, error_status, error_index
+    if pos >= end:
+        _defect("missing PDU")
+    tag = d[pos]
+    if tag < 0xA0 or tag > 0xA8:
+        raise DecodeError(ERR_UNKNOWN_PDU, f"unknown PDU type 0x{tag:02x}")
+    start = _length(d, pos + 1, end, &stop)
+    if stop != end:
+        _defect("bytes after the PDU")
+    if tag == 0xA4:
+        o_start = _header(d, start, stop, 0x06, &o_stop)
+        enterprise = _oid_text(d, o_start, o_stop)
+        a_start = _header(d, o_stop, stop, 0x40, &a_stop)
+        if a_stop - a_start != 4:
+            _defect("agent-addr is not 4 bytes")
+        agent = _ip_text(d, a_start)
+        generic = _int_at(d, a_stop, stop, &pos)
+        specific = _int_at(d, pos, stop, &pos)
+        t_start = _header(d, pos, stop, 0x43, &t_stop)
+        return (tag, enterprise, agent, generic, specific,
+                PyLong_FromUnsignedLongLong(_unsigned(d, t_start, t_stop, 4)),
+                _varbinds(d, t_stop, stop))
+    request_id = _int_at(d, start, stop, &pos)
+    error_status = _int_at(d, pos, stop, &pos)
+    error_index = _int_at(d, pos, stop, &pos)
+    return (tag, request_id, error_status, error_index, _varbinds(d, pos, stop))
+
+
+cdef tuple _scoped(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* scoped_stop):
+    cdef Py_ssize_t start, stop
+    cdef object engine, name
+    start = _header(d, pos, end, 0x30, &stop)
+    engine = _octets_at(d, start, stop, &pos)
+    name = _octets_at(d, pos, stop, &pos)
+    scoped_stop[0] = stop
+    return (engine, name, _pdu(d, pos, stop))
+
+
+cdef int _message_head(cbytes d, Py_ssize_t end, Py_ssize_t* pos, Py_ssize_t* stop) except -1:
+    """The version (0, 1 or 3) of the message in ``d[:end]``; set ``pos`` after it and ``stop``."""
+    cdef Py_ssize_t start, v_stop
+    cdef int64_t version
+    if end < 2 or d[0] != 0x30:
+        raise DecodeError(ERR_BAD_PACKET, "not an SNMP message")
+    start = _length(d, 1, end, stop)
+    if stop[0] != end:
+        _defect("bytes after the message")
+    if start >= stop[0] or d[start] != 0x02:
+        raise DecodeError(ERR_BAD_PACKET, "no version field")
+    start = _header(d, start, stop[0], 0x02, &v_stop)
+    _signed(d, start, v_stop, &version)
+    if version != 0 and version != 1 and version != 3:
+        raise DecodeError(ERR_UNSUPPORTED_VERSION, f"unsupported SNMP version {version}")
+    pos[0] = v_stop
+    return <int>version
+
+
+cdef tuple _message(cbytes d, Py_ssize_t end):
+    cdef Py_ssize_t stop, pos, g_start, g_stop, f_start, f_stop
+    cdef Py_ssize_t s_start, s_stop, u_start, u_stop, auth_offset, a_stop
+    cdef int version
+    cdef object msg_id, max_size, model, engine_id, boots, time, user, auth_params
+    cdef object priv_params, scoped, community
+    cdef unsigned char flags
+    version = _message_head(d, end, &pos, &stop)
+    if version != 3:
+        community = _octets_at(d, pos, stop, &pos)
+        return (version, community, _pdu(d, pos, stop))
+    # msgGlobalData
+    g_start = _header(d, pos, stop, 0x30, &g_stop)
+    msg_id = _int_at(d, g_start, g_stop, &pos)
+    max_size = _int_at(d, pos, g_stop, &pos)
+    f_start = _header(d, pos, g_stop, 0x04, &f_stop)
+    if f_stop == f_start:
+        _defect("empty msgFlags")
+    flags = d[f_start]
+    model = _int_at(d, f_stop, g_stop, &pos)
+    if pos != g_stop:
+        _defect("bytes after msgGlobalData")
+    if model != 3:
+        raise DecodeError(ERR_SECURITY_MODEL, f"security model {model} is not USM")
+    # msgSecurityParameters: an OCTET STRING wrapping the USM SEQUENCE
+    s_start = _header(d, g_stop, stop, 0x04, &s_stop)
+    u_start = _header(d, s_start, s_stop, 0x30, &u_stop)
+    if u_stop != s_stop:
+        _defect("bytes after UsmSecurityParameters")
+    engine_id = _octets_at(d, u_start, u_stop, &pos)
+    boots = _int_at(d, pos, u_stop, &pos)
+    time = _int_at(d, pos, u_stop, &pos)
+    user = _octets_at(d, pos, u_stop, &pos)
+    auth_offset = _header(d, pos, u_stop, 0x04, &a_stop)
+    auth_params = PyBytes_FromStringAndSize(<const char*>d + auth_offset, a_stop - auth_offset)
+    priv_params = _octets_at(d, a_stop, u_stop, &pos)
+    if pos != u_stop:
+        _defect("bytes after msgPrivacyParameters")
+    # msgData: plaintext ScopedPDU or encrypted OCTET STRING
+    if s_stop >= stop:
+        _defect("missing msgData")
+    if d[s_stop] == 0x04:
+        scoped = _octets_at(d, s_stop, stop, &pos)
+    else:
+        scoped = _scoped(d, s_stop, stop, &pos)
+    if pos != stop:
+        _defect("bytes after msgData")
+    return (3, msg_id, max_size, flags, model, engine_id, boots, time, user,
+            auth_params, auth_offset, priv_params, scoped)
