@@ -104,17 +104,20 @@ class UserRecord:
 class UserKeys:
     """A user bound to one engine, with the key objects the per-packet path uses.
 
-    ``priv_keys`` maps the key-extension mode to a :class:`PrivKey`; it is
-    filled only after a MAC from this user has been verified (see module doc).
+    ``reeder`` and ``blumenthal`` hold the :class:`PrivKey` of each key-extension
+    mode (:data:`MODES`); each is made only after a MAC from this user has been
+    verified (see module doc).  Two slots, not a dict: there is one of these per
+    (user, sender engine), so a spoofed-engine flood fills up to MaxEngines of them.
     """
 
-    __slots__ = ("record", "engine_id", "auth_key", "priv_keys")
+    __slots__ = ("record", "engine_id", "auth_key", "reeder", "blumenthal")
 
     def __init__(self, record: UserRecord, engine_id: bytes, auth_key: Optional[AuthKey]) -> None:
         self.record = record
         self.engine_id = engine_id
         self.auth_key = auth_key
-        self.priv_keys: dict = {}
+        self.reeder: Optional[PrivKey] = None
+        self.blumenthal: Optional[PrivKey] = None
 
     @property
     def level(self) -> int:
@@ -439,12 +442,12 @@ class AuthCache:
 
     def user_priv_key(self, keys: UserKeys, mode: str) -> PrivKey:
         """The privacy key of a bound user for one extension mode (made once)."""
-        key = keys.priv_keys.get(mode)
+        key = getattr(keys, mode) if mode in MODES else None
         if key is None:
             record = keys.record
             key = self.priv_key(record.auth_protocol, record.priv_algorithm, keys.engine_id, mode,
-                                record.priv_password, record.priv_key)
-            keys.priv_keys[mode] = key
+                                record.priv_password, record.priv_key)  # raises for an unknown mode
+            setattr(keys, mode, key)
         return key
 
     # ------------------------------------------------------------- internals

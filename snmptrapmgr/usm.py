@@ -267,9 +267,9 @@ class USMEngine:
                 modes = priv_modes(mode, algorithm, klen)
                 if len(modes) != 1:
                     return None
-                priv_key = keys.priv_keys.get(modes[0])
+                priv_key = getattr(keys, modes[0])
             else:
-                priv_key = keys.priv_keys.get("reeder")
+                priv_key = keys.reeder
             if priv_key is None:
                 return None  # made by _receive, after the MAC checked out
         # 4. authentication (a wrong digest is final: no second hashing in _receive)

@@ -132,6 +132,7 @@ def _hash_new(hash_name: str):
 
 
 _IPAD = bytes(x ^ 0x36 for x in range(256))
+_ZEROS = {p.mac_length: bytes(p.mac_length) for p in AUTH_PROTOCOLS.values()}
 _OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
@@ -156,7 +157,7 @@ class AuthKey:
         key = key.ljust(block, b"\0")
         self._inner = new(key.translate(_IPAD))
         self._outer = new(key.translate(_OPAD))
-        self._zeros = bytes(self.mac_length)
+        self._zeros = _ZEROS[self.mac_length]  # shared: one AuthKey per engine adds up
 
     def sign(self, message: bytes) -> bytes:
         """MAC of a whole message whose auth-parameters octets are already zeros."""

@@ -6,9 +6,11 @@ Builds valid v1 / v2c / inform / v3 (plaintext and encrypted) messages with the
 ``snmptrapmgr.message`` encoders, mutates them (byte flips, interesting bytes,
 truncation, insertion, deletion, duplication, splicing, length-field edits) and
 feeds every datagram to ``decode_message`` of the chosen twin (and, for part of
-them, the ScopedPDU inside to ``decode_scoped_pdu``).  Every outcome must be a
-result or a ``DecodeError``; a sample is also decoded by the pure-Python twin,
-which must agree exactly (same result, or DecodeError with the same code).  A
+them, the ScopedPDU inside to ``decode_scoped_pdu``), and to the receive path's
+``CommunityDecoder.decode`` (datagram -> event) of the same twin.  Every outcome
+must be a result or a ``DecodeError`` (an event, None for SNMPv3, or an
+``SNMPTrapMgrError`` for the event path); a sample is also decoded by the
+pure-Python twins, which must agree exactly (same result, or the same code).  A
 crash of the compiled code kills the process (faulthandler prints where); the
 run is reproducible from the printed seed.  Exit status is 1 on any mismatch
 or unexpected exception.
@@ -32,8 +34,8 @@ except ImportError:  # run from a checkout without installing: use the source tr
 
 from bench.traffic import typical_v2c_trap  # noqa: E402  (the bench's typical trap is the first seed)
 
-from snmptrapmgr import _ber_py
-from snmptrapmgr.errors import DecodeError
+from snmptrapmgr import _ber_py, _notify_py
+from snmptrapmgr.errors import DecodeError, SNMPTrapMgrError
 from snmptrapmgr.message import (
     encode_community_message,
     encode_pdu,
@@ -202,6 +204,23 @@ def _outcome(fn, data):
         return "err", exc.code
 
 
+_EVENT_FIELDS = ("snmp_version", "request_id", "community", "trap_oid", "time_stamp", "source_address",
+                 "source_port", "varbinds", "agent_address", "enterprise", "generic_trap", "specific_trap",
+                 "rfc3584_trap_oid", "reply_context")
+_ADDR = ("127.0.0.1", 16200)
+
+
+def _event_outcome(decoder, data):
+    """("event", class, fields), ("v3",) or ("err", code) of the datagram -> event path."""
+    try:
+        event = decoder.decode(data, _ADDR)
+    except SNMPTrapMgrError as exc:
+        return "err", exc.code
+    if event is None:
+        return ("v3",)
+    return "event", type(event).__name__, tuple(getattr(event, f, None) for f in _EVENT_FIELDS)
+
+
 def _scoped_part(data: bytes):
     """The bytes from the first 0x30 after the USM parameters of a v3-looking message."""
     at = data.find(b"\x30", 20)
@@ -213,14 +232,17 @@ def run(count: int = 20000, seconds: float = 600.0, seed: int | None = None, imp
     """Fuzz ``count`` datagrams (or until ``seconds`` pass); return the statistics."""
     if impl == "cython":
         from snmptrapmgr import _ber_c as target
+        from snmptrapmgr import _notify_c as target_notify
     else:
-        target = _ber_py
+        target, target_notify = _ber_py, _notify_py
+    events = target_notify.CommunityDecoder()
+    events_py = _notify_py.CommunityDecoder()
     if seed is None:
         seed = random.SystemRandom().randrange(1 << 32)
     rng = random.Random(seed)
     seeds = [typical_v2c_trap()] + [random_message(rng) for _ in range(300)]
     stats = {"impl": impl, "seed": seed, "datagrams": 0, "results": 0, "errors": Counter(),
-             "scoped": 0, "compared": 0, "mismatches": 0, "unexpected": 0, "crashes": 0}
+             "scoped": 0, "events": 0, "compared": 0, "mismatches": 0, "unexpected": 0, "crashes": 0}
     failures = []
     deadline = time.monotonic() + seconds
     decode = target.decode_message
@@ -257,6 +279,21 @@ def run(count: int = 20000, seconds: float = 600.0, seed: int | None = None, imp
             if got != want:
                 stats["mismatches"] += 1
                 failures.append(("decode_message", bytes(data), f"{impl}={got!r} python={want!r}"))
+        try:
+            got = _event_outcome(events, data)
+        except Exception as exc:  # noqa: BLE001
+            stats["unexpected"] += 1
+            failures.append(("CommunityDecoder.decode", bytes(data), repr(exc)))
+            continue
+        stats["events"] += got[0] == "event"
+        if i % compare_every == 0:
+            try:
+                want = _event_outcome(events_py, data)
+            except Exception as exc:  # noqa: BLE001
+                want = ("python raised", repr(exc))
+            if got != want:
+                stats["mismatches"] += 1
+                failures.append(("CommunityDecoder.decode", bytes(data), f"{impl}={got!r} python={want!r}"))
         if kind == 2:
             part = _scoped_part(bytes(data))
             if part is not None:
@@ -280,7 +317,7 @@ def report(stats: dict, elapsed: float, out=sys.stdout) -> None:
     print(f"impl={stats['impl']} seed={stats['seed']} elapsed={elapsed:.1f}s", file=out)
     print(f"datagrams={stats['datagrams']} results={stats['results']} "
           f"errors={sum(stats['errors'].values())} ({errors})", file=out)
-    print(f"scoped_pdus={stats['scoped']} compared_with_python={stats['compared']} "
+    print(f"scoped_pdus={stats['scoped']} events={stats['events']} compared_with_python={stats['compared']} "
           f"mismatches={stats['mismatches']} unexpected_exceptions={stats['unexpected']} "
           f"crashes={stats['crashes']}", file=out)
     for where, data, what in stats["failures"]:

@@ -21,6 +21,7 @@ def test_fuzz_smoke(impl, seed):
     assert stats["mismatches"] == 0, stats["failures"]
     # the mutations reach both outcomes and several error codes
     assert stats["results"] > 0
+    assert stats["events"] > 0  # the datagram -> event path saw notifications, not only errors
     assert {317, 320} <= set(stats["errors"])
 
 
