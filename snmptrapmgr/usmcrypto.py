@@ -132,8 +132,8 @@ def _hash_new(hash_name: str):
 
 
 _IPAD = bytes(x ^ 0x36 for x in range(256))
-_ZEROS = {p.mac_length: bytes(p.mac_length) for p in AUTH_PROTOCOLS.values()}
 _OPAD = bytes(x ^ 0x5C for x in range(256))
+_ZEROS = {p.mac_length: bytes(p.mac_length) for p in AUTH_PROTOCOLS.values()}
 
 
 class AuthKey:
