@@ -32,11 +32,12 @@ def _extensions():
             raise
         _warn("Cython is not installed: the accelerators were not built.")
         return []
-    sources = sorted(Path("src").glob("*.pyx"))
+    # src/<layer>/_x_c.pyx -> snmptrapmgr.<layer>._x_c, beside its twin snmptrapmgr/<layer>/_x_py.py
+    sources = sorted(Path("src").glob("*/*.pyx"))
     from setuptools import Extension
 
     extensions = [
-        Extension(f"snmptrapmgr.{path.stem}", [str(path)], extra_compile_args=["-O3"])
+        Extension(f"snmptrapmgr.{path.parent.name}.{path.stem}", [str(path)], extra_compile_args=["-O3"])
         for path in sources
     ]
     return cythonize(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from snmptrapmgr.collector import DEFAULT_RCVBUF
+from snmptrapmgr.collector.service import DEFAULT_RCVBUF
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RATES = (20000, 50000, 100000, 150000, 200000)

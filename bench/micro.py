@@ -38,7 +38,7 @@ class Row:
 
 
 def _twin(kind: str, name: str):
-    return importlib.import_module(f"snmptrapmgr._{name}_{'c' if kind == 'cython' else 'py'}")
+    return importlib.import_module(_select.twin_name(name, kind))
 
 
 def _activator(kind: str) -> Callable[[], None]:
@@ -66,7 +66,7 @@ def _decode_row(key: str, title: str, data: bytes, kinds: list, pys: Optional[di
     row = Row(key, title)
     results = {}
     for kind in kinds:
-        f = _twin(kind, "ber").decode_message
+        f = _twin(kind, "codec.ber").decode_message
         results[kind] = f(data)
         row.candidates.append(Candidate(kind, f, (data,)))
     if len(set(map(repr, results.values()))) > 1:
@@ -160,10 +160,10 @@ def _receive_v3_row(data: bytes, kinds: list, now: float, pys: Optional[dict]) -
     row = Row("receive_v3", "v3 authPriv SHA-1/AES-128 trap via receive_datagram",
               note="user cached; HMAC check + AES-CFB decrypt + decode + event")
     try:
-        importlib.import_module("snmptrapmgr.usm")
+        importlib.import_module("snmptrapmgr.security.usm")
     except ImportError as exc:
         for kind in kinds:
-            row.unavailable[kind] = f"snmptrapmgr.usm not importable yet ({exc})"
+            row.unavailable[kind] = f"snmptrapmgr.security.usm not importable yet ({exc})"
     else:
         for kind in kinds:
             try:
@@ -190,7 +190,7 @@ def _oid_rows(kinds: list, pys: Optional[dict]) -> list:
     from_row = Row("oid_from_ber", "OID BER -> text (same OID)")
     ber = {}
     for kind in kinds:
-        mod = _twin(kind, "oid")
+        mod = _twin(kind, "codec.oid")
         ber[kind] = mod.oid_to_ber(OID_TEXT)
         if mod.oid_from_ber(ber[kind]) != OID_TEXT:
             raise AssertionError(f"{kind} OID round trip failed")
@@ -236,7 +236,7 @@ def _p2k_rows(kinds: list, pys: Optional[dict]) -> list:
                   single_calls=True)
         want = new(buf).digest()
         for kind in kinds:
-            f = _twin(kind, "usmkey").password_to_key
+            f = _twin(kind, "security.keys").password_to_key
             if f(P2K_PASSWORD, name) != want:
                 raise AssertionError(f"{kind} password_to_key {name} is wrong")
             row.candidates.append(Candidate(kind, f, (P2K_PASSWORD, name)))

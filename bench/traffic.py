@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from snmptrapmgr.message import (
+from snmptrapmgr.codec.encode import (
     PDU_TRAP,
     encode_community_message,
     encode_pdu,
@@ -87,20 +87,20 @@ def v1_trap() -> bytes:
 
 @lru_cache(maxsize=None)
 def _master_keys() -> tuple:
-    from snmptrapmgr import usmkey
+    from snmptrapmgr.security import keys
 
-    return (usmkey.password_to_key(V3_AUTH_PASSWORD.encode(), "sha1"),
-            usmkey.password_to_key(V3_PRIV_PASSWORD.encode(), "sha1"))
+    return (keys.password_to_key(V3_AUTH_PASSWORD.encode(), "sha1"),
+            keys.password_to_key(V3_PRIV_PASSWORD.encode(), "sha1"))
 
 
 def v3_keys(engine_id: bytes = V3_ENGINE_ID):
     """(AuthKey, PrivKey, localized auth key, localized priv key) of the bench user at an engine."""
-    from snmptrapmgr import usmkey
-    from snmptrapmgr.usmcrypto import AuthKey, PrivKey
+    from snmptrapmgr.security import keys
+    from snmptrapmgr.security.crypto import AuthKey, PrivKey
 
     auth_ku, priv_ku = _master_keys()
-    auth_kul = usmkey.localize_key(auth_ku, engine_id, "sha1")
-    priv_kul = usmkey.localize_key(priv_ku, engine_id, "sha1")
+    auth_kul = keys.localize_key(auth_ku, engine_id, "sha1")
+    priv_kul = keys.localize_key(priv_ku, engine_id, "sha1")
     return AuthKey(auth_kul, V3_AUTH_PROTOCOL), PrivKey(priv_kul[:16], V3_PRIV_ALGORITHM), auth_kul, priv_kul
 
 

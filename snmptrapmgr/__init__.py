@@ -9,7 +9,13 @@ from .errors import SNMPTrapMgrError
 from .events import SNMPObject
 from .trapmgr import SNMPTrapMgr
 
-implementation: str = _current()
+
+
+def __getattr__(name: str) -> str:
+    # "implementation" follows use_implementation(): read it, don't store it
+    if name == "implementation":
+        return _current()
+    raise AttributeError(f"module 'snmptrapmgr' has no attribute {name!r}")
 
 __all__ = [
     "SNMPTrapMgr",

@@ -16,7 +16,7 @@ import argparse
 import sys
 from typing import Optional, Sequence, TextIO
 
-from .collector import (
+from .collector.service import (
     DEFAULT_RCVBUF,
     Collector,
     CollectorConfig,
@@ -28,7 +28,7 @@ from .collector import (
     run_workers,
 )
 from .errors import SNMPTrapMgrError
-from .snmptrapd_conf import CommunitySpec, _parse_address
+from .collector.snmptrapd_conf import CommunitySpec, _parse_address
 
 __all__ = ["main", "build_parser", "listen"]
 

@@ -6,7 +6,7 @@ must be sent back depends on what the application decides in its handler
 (``respond``, ``report``), so the replies are built afterwards by
 :meth:`Receiver.reply`.  Malformed input never raises: it becomes a
 :class:`SNMPTrapMgrBadPacketEventParams`.  SNMPv3 is handed to
-:mod:`snmptrapmgr.usm`, which calls back into the application only through
+:mod:`snmptrapmgr.security.usm`, which calls back into the application only through
 the plain callables in :class:`Hooks`.
 """
 
@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from . import ber, notify
+from .codec import ber, community
 from .errors import ERR_BAD_PACKET, SNMPTrapMgrError
 from .events import SNMPTrapMgrBadPacketEventParams, SNMPTrapMgrInformRequestEventParams
-from .message import (
+from .codec.encode import (
     PDU_RESPONSE,
     SNMP_TRAP_OID,
     SYS_UPTIME,
@@ -53,9 +53,9 @@ class Receiver:
                  communities: Optional[set[bytes]] = None) -> None:
         self.hooks = hooks or Hooks()
         self._decode = ber.decode_message
-        self._community = notify.CommunityDecoder(communities, codec)
+        self._community = community.CommunityDecoder(communities, codec)
         self._usm: Any = None
-        # v3 settings, read by snmptrapmgr.usm
+        # v3 settings, read by snmptrapmgr.security.usm
         self.local_engine_id = b""
         self.time_window = 150
         self.compatibility_mode = 0
@@ -84,7 +84,7 @@ class Receiver:
     def usm(self) -> Any:
         """The SNMPv3 engine (auth cache, USM), created on first use."""
         if self._usm is None:
-            from .usm import USMEngine
+            from .security.usm import USMEngine
 
             self._usm = USMEngine(self)
         return self._usm

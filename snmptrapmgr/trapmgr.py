@@ -1,6 +1,6 @@
 """``SNMPTrapMgr``: the reference's class, as a thin facade.
 
-It owns a :class:`~snmptrapmgr.transport.UDPTransport` and a sans-IO
+It owns a :class:`~snmptrapmgr.io.transport.UDPTransport` and a sans-IO
 :class:`~snmptrapmgr.receiver.Receiver`, moves datagrams from one to the
 other, and turns the receiver's events into ``on_xxx`` callbacks.  All
 protocol decisions are the receiver's; this module only wires and guards.
@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any, Callable, Iterator, Optional
 
-from . import _settings
+from . import settings
 from .errors import (
     ERR_BAD_OBJECT_INDEX,
     ERR_INVALID_ARGUMENT,
@@ -39,7 +39,7 @@ from .events import (
     object_value_bytes,
 )
 from .receiver import Hooks, Receiver
-from .transport import UDPTransport
+from .io.transport import UDPTransport
 
 __all__ = ["SNMPTrapMgr"]
 
@@ -74,7 +74,7 @@ class SNMPTrapMgr:
     def __init__(self) -> None:
         self._receiver = Receiver(Hooks())
         self._transport = UDPTransport()
-        self._config: dict[str, object] = {s.name: s.default for s in _settings.SETTINGS}
+        self._config: dict[str, object] = {s.name: s.default for s in settings.SETTINGS}
         self._active = False
         self.accept_data = True
         self._local_host = ""
@@ -443,12 +443,12 @@ class SNMPTrapMgr:
     def config(self, configuration_string: str) -> str:
         """Config("Name=Value") sets a setting; Config("Name") reads it as a string."""
         name, sep, text = configuration_string.partition("=")
-        setting = _settings.lookup(name)
+        setting = settings.lookup(name)
         if not sep:
-            return _settings.format_value(setting, self._read_setting(setting.name))
+            return settings.format_value(setting, self._read_setting(setting.name))
         if setting.read_only:
             raise SNMPTrapMgrError(ERR_NOT_PERMITTED, f"{setting.name} is read-only")
-        self._apply_setting(setting.name, _settings.parse(setting, text))
+        self._apply_setting(setting.name, settings.parse(setting, text))
         return ""
 
     def _read_setting(self, name: str) -> object:
@@ -511,7 +511,7 @@ class SNMPTrapMgr:
         elif name == "DecryptLogPackets":
             receiver.decrypt_log_packets = value
         elif name == "CodePage":
-            receiver.codec = _settings.codec_for(value)
+            receiver.codec = settings.codec_for(value)
         elif name in ("SelectWaitMillis", "EventsPerCall", "InBufferSize", "OutBufferSize", "MaxEngines"):
             if value < 0:
                 raise SNMPTrapMgrError(ERR_INVALID_ARGUMENT, f"{name} must not be negative")

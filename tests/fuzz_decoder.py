@@ -3,7 +3,7 @@
     python tests/fuzz_decoder.py --count 2000000 --seconds 600 [--impl cython|python] [--seed N]
 
 Builds valid v1 / v2c / inform / v3 (plaintext and encrypted) messages with the
-``snmptrapmgr.message`` encoders, mutates them (byte flips, interesting bytes,
+``snmptrapmgr.codec.encode`` encoders, mutates them (byte flips, interesting bytes,
 truncation, insertion, deletion, duplication, splicing, length-field edits) and
 feeds every datagram to ``decode_message`` of the chosen twin (and, for part of
 them, the ScopedPDU inside to ``decode_scoped_pdu``), and to the receive path's
@@ -34,9 +34,9 @@ except ImportError:  # run from a checkout without installing: use the source tr
 
 from bench.traffic import typical_v2c_trap  # noqa: E402  (the bench's typical trap is the first seed)
 
-from snmptrapmgr import _ber_py, _notify_py
+from snmptrapmgr.codec import _ber_py, _community_py
 from snmptrapmgr.errors import DecodeError, SNMPTrapMgrError
-from snmptrapmgr.message import (
+from snmptrapmgr.codec.encode import (
     encode_community_message,
     encode_pdu,
     encode_scoped_pdu,
@@ -231,12 +231,12 @@ def run(count: int = 20000, seconds: float = 600.0, seed: int | None = None, imp
         compare_every: int = 10, out=sys.stdout) -> dict:
     """Fuzz ``count`` datagrams (or until ``seconds`` pass); return the statistics."""
     if impl == "cython":
-        from snmptrapmgr import _ber_c as target
-        from snmptrapmgr import _notify_c as target_notify
+        from snmptrapmgr.codec import _ber_c as target
+        from snmptrapmgr.codec import _community_c as target_notify
     else:
-        target, target_notify = _ber_py, _notify_py
+        target, target_notify = _ber_py, _community_py
     events = target_notify.CommunityDecoder()
-    events_py = _notify_py.CommunityDecoder()
+    events_py = _community_py.CommunityDecoder()
     if seed is None:
         seed = random.SystemRandom().randrange(1 << 32)
     rng = random.Random(seed)

@@ -8,7 +8,7 @@ import threading
 
 from bench.traffic import FIRST_REQUEST_ID, typical_v2c_trap
 from snmptrapmgr import SNMPTrapMgr, aio
-from snmptrapmgr.message import PDU_INFORM, PDU_RESPONSE, encode_community_message, encode_pdu
+from snmptrapmgr.codec.encode import PDU_INFORM, PDU_RESPONSE, encode_community_message, encode_pdu
 
 
 def _send(port, count=1, start=0):
@@ -61,7 +61,7 @@ def test_async_informs_are_answered(impl):
 
     event, reply = asyncio.run(asyncio.wait_for(main(), 10))
     assert event.request_id == 4321
-    from snmptrapmgr import ber
+    from snmptrapmgr.codec import ber
 
     version, community, pdu = ber.decode_message(reply)
     assert pdu[0] == PDU_RESPONSE and pdu[1] == 4321

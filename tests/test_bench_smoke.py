@@ -150,7 +150,7 @@ def test_loadgen_bounded_loopback_sequence():
 
     from bench import loadgen
     from bench.traffic import typical_v2c_trap
-    from snmptrapmgr import ber
+    from snmptrapmgr.codec import ber
 
     with pytest.raises(ValueError):
         loadgen.send(9, 1, host="192.0.2.1")

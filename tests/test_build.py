@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from snmptrapmgr._select import ACCELERATED
+from snmptrapmgr._select import ACCELERATED, twin_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,10 +57,11 @@ def installed(tmp_path_factory) -> Path:
 
 
 def test_pip_install_ships_compiled_modules(installed):
-    package = installed / "snmptrapmgr"
     for name in ACCELERATED:
-        assert list(package.glob(f"_{name}_c.*.so")), f"_{name}_c was not compiled"
-        assert (package / f"_{name}_py.py").exists(), f"_{name}_py twin missing"
+        layer, _, stem = name.rpartition(".")
+        package = installed / "snmptrapmgr" / layer
+        assert list(package.glob(f"_{stem}_c.*.so")), f"{layer}/_{stem}_c was not compiled"
+        assert (package / f"_{stem}_py.py").exists(), f"{layer}/_{stem}_py twin missing"
 
 
 def test_compiled_modules_are_the_default(installed):
@@ -68,14 +69,14 @@ def test_compiled_modules_are_the_default(installed):
     assert info["file"].startswith(str(installed))
     assert info["implementation"] == "cython"
     for name in ACCELERATED:
-        assert info[name] == f"snmptrapmgr._{name}_c"
+        assert info[name] == twin_name(name, "cython")
 
 
 def test_no_extensions_env_forces_the_twins(installed):
     info = _probe(installed, SNMPTRAPMGR_NO_EXTENSIONS="1")
     assert info["implementation"] == "python"
     for name in ACCELERATED:
-        assert info[name] == f"snmptrapmgr._{name}_py"
+        assert info[name] == twin_name(name, "python")
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from snmptrapmgr import ber
-from snmptrapmgr.collector import (
+from snmptrapmgr.codec import ber
+from snmptrapmgr.collector.service import (
     CollectorConfig,
     ConfigError,
     _Clock,
@@ -24,7 +24,7 @@ from snmptrapmgr.collector import (
 from snmptrapmgr.events import SNMPTrapMgrInformRequestEventParams, SNMPTrapMgrTrapEventParams
 from snmptrapmgr.output import notification_to_dict
 from snmptrapmgr.receiver import Receiver
-from snmptrapmgr.snmptrapd_conf import compatibility_mode_for, parse_snmptrapd_conf
+from snmptrapmgr.collector.snmptrapd_conf import compatibility_mode_for, parse_snmptrapd_conf
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 CONF = os.path.join(DATA, "snmptrapd_collector.conf")

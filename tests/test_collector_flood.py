@@ -13,9 +13,10 @@ import gc
 import socket
 import tracemalloc
 
-from snmptrapmgr import SNMPTrapMgr, usmkey
-from snmptrapmgr.message import PDU_TRAP, encode_pdu, encode_scoped_pdu, encode_v3_message
-from snmptrapmgr.usmcrypto import AuthKey
+from snmptrapmgr import SNMPTrapMgr
+from snmptrapmgr.security import keys
+from snmptrapmgr.codec.encode import PDU_TRAP, encode_pdu, encode_scoped_pdu, encode_v3_message
+from snmptrapmgr.security.crypto import AuthKey
 
 CAP = 64
 #: the auth cache's key caches (any-engine localizations, localized keys) hold up to
@@ -29,7 +30,7 @@ def _traps(ku: bytes, first: int, count: int) -> list:
     varbinds = [("1.3.6.1.2.1.1.3.0", 0x43, 1), ("1.3.6.1.6.3.1.1.4.1.0", 0x06, "1.3.6.1.6.3.1.1.5.1")]
     for i in range(first, first + count):
         engine_id = b"\x80\x00\x1f\x88\x04" + b"spoof%08d" % i
-        akey = AuthKey(usmkey.localize_key(ku, engine_id, "sha1"), 2)
+        akey = AuthKey(keys.localize_key(ku, engine_id, "sha1"), 2)
         scoped = encode_scoped_pdu(engine_id, b"", encode_pdu(PDU_TRAP, i, 0, 0, varbinds))
         message, offset = encode_v3_message(i, 65507, 1, engine_id, 1, 100, b"flood", bytes(12), b"", scoped)
         mac = akey.sign(message) if i % 2 == 0 else b"\x00" * 12
@@ -70,7 +71,7 @@ def test_spoofed_engine_flood_keeps_cache_and_memory_bounded(impl):
 
     mgr.on_trap = on_trap
     mgr.on_bad_packet = on_bad
-    ku = usmkey.password_to_key(PASSWORD.encode(), "sha1")
+    ku = keys.password_to_key(PASSWORD.encode(), "sha1")
     with mgr:
         first = _traps(ku, 100_000, 2000)
         second = _traps(ku, 200_000, 4000)

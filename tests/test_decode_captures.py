@@ -14,7 +14,7 @@ import os
 import pytest
 
 import capture
-from snmptrapmgr import ber
+from snmptrapmgr.codec import ber
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 MANIFESTS = {name: capture.from_json(m) for name, m in capture.load_manifests(DATA).items()}

@@ -1,7 +1,7 @@
 """Byte-level edge cases for ``ber.decode_message``, against both twins.
 
 Every message here is built by hand from raw octets (the helpers below have
-their own length encoder), so an encoder bug in ``snmptrapmgr.message`` cannot
+their own length encoder), so an encoder bug in ``snmptrapmgr.codec.encode`` cannot
 hide a decoder bug; only the hypothesis round-trip uses ``message``.  Each case
 asserts the exact decoded value or the exact DecodeError code.
 """
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from snmptrapmgr import ber, message
+from snmptrapmgr.codec import ber, encode
 from snmptrapmgr.errors import DecodeError, SNMPTrapMgrError
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
@@ -463,6 +463,6 @@ _varbinds = st.lists(st.tuples(_oids(), _values).map(lambda t: (t[0], t[1][0], t
 @given(varbinds=_varbinds, request_id=st.integers(-(2 ** 31), 2 ** 31 - 1),
        community=st.binary(max_size=64))
 def test_roundtrip_v2c_trap(impl, varbinds, request_id, community):
-    pdu = message.encode_pdu(message.PDU_TRAP, request_id, 0, 0, varbinds)
-    data = message.encode_community_message(1, community, pdu)
+    pdu = encode.encode_pdu(encode.PDU_TRAP, request_id, 0, 0, varbinds)
+    data = encode.encode_community_message(1, community, pdu)
     assert ber.decode_message(data) == (1, community, (0xA7, request_id, 0, 0, varbinds))

@@ -26,7 +26,7 @@ def test_fuzz_smoke(impl, seed):
 
 
 def test_typical_trap_is_valid(impl):
-    from snmptrapmgr import ber
+    from snmptrapmgr.codec import ber
 
     data = fuzz_decoder.typical_v2c_trap()
     version, community, pdu = ber.decode_message(data)

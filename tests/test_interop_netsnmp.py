@@ -21,7 +21,7 @@ import struct
 import pytest
 
 import peers
-from snmptrapmgr import ber
+from snmptrapmgr.codec import ber
 
 pytestmark = pytest.mark.peer
 

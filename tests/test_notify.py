@@ -1,4 +1,4 @@
-"""The v1/v2c datagram -> event twins (``_notify_py`` / ``_notify_c``).
+"""The v1/v2c datagram -> event twins (``_community_py`` / ``_community_c``).
 
 Properties: on generated messages both twins give the event that the
 generator's own description implies (an oracle independent of either twin),
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 
 from test_twins import messages, mutated
 
-from snmptrapmgr import _notify_py, notify
+from snmptrapmgr.codec import _community_py, community
 from snmptrapmgr.errors import (
     ERR_BAD_PACKET,
     ERR_DEFECTIVE_PACKET,
@@ -28,7 +28,7 @@ from snmptrapmgr.errors import (
     SNMPTrapMgrError,
 )
 from snmptrapmgr.events import SNMPTrapMgrInformRequestEventParams, SNMPTrapMgrTrapEventParams
-from snmptrapmgr.message import (
+from snmptrapmgr.codec.encode import (
     PDU_GET,
     PDU_INFORM,
     PDU_TRAP,
@@ -53,7 +53,7 @@ FIELDS = ("snmp_version", "request_id", "community", "user", "security_level", "
 
 def _compiled():
     try:
-        return importlib.import_module("snmptrapmgr._notify_c")
+        return importlib.import_module("snmptrapmgr.codec._community_c")
     except ImportError:
         return None
 
@@ -65,7 +65,7 @@ def twins():
         if REQUIRE:
             pytest.fail("the Cython extensions did not build (SNMPTRAPMGR_REQUIRE_EXTENSIONS=1)")
         pytest.skip("Cython extensions not built")
-    return _notify_py, c
+    return _community_py, c
 
 
 def snapshot(event):
@@ -163,7 +163,7 @@ def test_trap_fields_agree(twins, sample):
 
 def test_typical_trap(impl):
     vbs = [(UPTIME, 0x43, 123), (TRAP_OID, 0x06, "1.3.6.1.6.3.1.1.5.3"), (ENT + ".1", 0x04, b"Gi0/3")]
-    event = notify.CommunityDecoder().decode(v2c(vbs), ADDR)
+    event = community.CommunityDecoder().decode(v2c(vbs), ADDR)
     assert type(event) is SNMPTrapMgrTrapEventParams
     assert (event.trap_oid, event.time_stamp, event.community, event.request_id) == \
         ("1.3.6.1.6.3.1.1.5.3", 123, "public", 77)
@@ -175,18 +175,18 @@ def test_v3_is_handed_on(impl):
     pdu = encode_pdu(PDU_TRAP, 5, 0, 0, [(UPTIME, 0x43, 1)])
     message, _ = encode_v3_message(1, 1472, 0, b"\x80\x00\x01\x02\x03", 0, 0, b"u", b"", b"",
                                    encode_scoped_pdu(b"\x80\x00\x01\x02\x03", b"", pdu))
-    assert notify.CommunityDecoder().decode(message, ADDR) is None
-    assert notify.CommunityDecoder({b"other"}).decode(message, ADDR) is None  # communities are v1/v2c only
+    assert community.CommunityDecoder().decode(message, ADDR) is None
+    assert community.CommunityDecoder({b"other"}).decode(message, ADDR) is None  # communities are v1/v2c only
 
 
 def test_check_order_decode_then_community_then_pdu(impl):
-    decoder = notify.CommunityDecoder({b"public"})
+    decoder = community.CommunityDecoder({b"public"})
     good = v2c([(UPTIME, 0x43, 1)], community=b"intruder")
     assert outcome(decoder, good) == ("err", ERR_NOT_AUTHENTICATED)
     assert outcome(decoder, good[:-1]) == ("err", ERR_DEFECTIVE_PACKET)   # defective beats community
     get = v2c([(UPTIME, 0x05, None)], tag=PDU_GET, community=b"intruder")
     assert outcome(decoder, get) == ("err", ERR_NOT_AUTHENTICATED)        # community beats PDU type
-    assert outcome(notify.CommunityDecoder(), get) == ("err", ERR_UNKNOWN_PDU)
+    assert outcome(community.CommunityDecoder(), get) == ("err", ERR_UNKNOWN_PDU)
     v1_in_v2c = encode_community_message(1, b"public", encode_v1_trap_pdu(ENT, "10.0.0.1", 6, 1, 2, []))
     assert outcome(decoder, v1_in_v2c) == ("err", ERR_UNKNOWN_PDU)
     v2_in_v1 = encode_community_message(0, b"public", encode_pdu(PDU_TRAP, 1, 0, 0, []))
@@ -199,13 +199,13 @@ def test_check_order_decode_then_community_then_pdu(impl):
 
 def test_inputs_other_than_bytes(impl):
     data = v2c([(UPTIME, 0x43, 9), (TRAP_OID, 0x06, ENT + ".0.1")])
-    want = outcome(notify.CommunityDecoder(), data)
+    want = outcome(community.CommunityDecoder(), data)
     assert want[0] == "ok"
     strided = memoryview(bytes(x for b in data for x in (b, 0)))[::2]
     for other in (bytearray(data), memoryview(data), strided, list(data)):
-        assert outcome(notify.CommunityDecoder(), other) == want
-    assert outcome(notify.CommunityDecoder(), "0\x03") == ("err", ERR_BAD_PACKET)
-    assert outcome(notify.CommunityDecoder(), None) == ("err", ERR_BAD_PACKET)
+        assert outcome(community.CommunityDecoder(), other) == want
+    assert outcome(community.CommunityDecoder(), "0\x03") == ("err", ERR_BAD_PACKET)
+    assert outcome(community.CommunityDecoder(), None) == ("err", ERR_BAD_PACKET)
 
 
 @pytest.mark.parametrize("varbinds, expected", [
@@ -217,14 +217,14 @@ def test_inputs_other_than_bytes(impl):
     ([(UPTIME, 0x43, 5)], ("", 5)),
 ])
 def test_trap_fields_rule(impl, varbinds, expected):
-    assert notify.trap_fields(varbinds) == expected
-    assert notify.trap_fields([list(v) for v in varbinds]) == expected  # any 3-sequences
-    event = notify.CommunityDecoder().decode(v2c(varbinds), ADDR)
+    assert community.trap_fields(varbinds) == expected
+    assert community.trap_fields([list(v) for v in varbinds]) == expected  # any 3-sequences
+    event = community.CommunityDecoder().decode(v2c(varbinds), ADDR)
     assert (event.trap_oid, event.time_stamp) == expected
 
 
 def test_inform_keeps_its_community_for_the_response(impl):
-    event = notify.CommunityDecoder().decode(v2c([(UPTIME, 0x43, 1)], tag=PDU_INFORM, community=b"c\xff"),
+    event = community.CommunityDecoder().decode(v2c([(UPTIME, 0x43, 1)], tag=PDU_INFORM, community=b"c\xff"),
                                              ADDR)
     assert type(event) is SNMPTrapMgrInformRequestEventParams
     assert event.reply_context == b"c\xff"
@@ -233,16 +233,16 @@ def test_inform_keeps_its_community_for_the_response(impl):
 
 
 def test_codec_and_bounded_texts(impl):
-    decoder = notify.CommunityDecoder()
+    decoder = community.CommunityDecoder()
     data = v2c([], community="caf\u00e9".encode("latin-1"))
     assert decoder.decode(data, ADDR).community == "caf\ufffd"
     decoder.codec = "latin-1"   # a new CodePage applies to communities already seen
     assert decoder.codec == "latin-1"
     assert decoder.decode(data, ADDR).community == "caf\u00e9"
-    if isinstance(decoder, _notify_py.CommunityDecoder):
-        assert len(decoder._texts) <= _notify_py.TEXTS_MAX
-    for i in range(_notify_py.TEXTS_MAX + 10):
+    if isinstance(decoder, _community_py.CommunityDecoder):
+        assert len(decoder._texts) <= _community_py.TEXTS_MAX
+    for i in range(_community_py.TEXTS_MAX + 10):
         assert decoder.decode(v2c([], community=b"c%d" % i), ADDR).community == f"c{i}"
     assert decoder.decode(data, ADDR).community == "caf\u00e9"
-    if isinstance(decoder, _notify_py.CommunityDecoder):
-        assert len(decoder._texts) <= _notify_py.TEXTS_MAX
+    if isinstance(decoder, _community_py.CommunityDecoder):
+        assert len(decoder._texts) <= _community_py.TEXTS_MAX

@@ -21,7 +21,7 @@ from snmptrapmgr.events import (
     SNMPTrapMgrInformRequestEventParams,
     SNMPTrapMgrTrapEventParams,
 )
-from snmptrapmgr.message import (
+from snmptrapmgr.codec.encode import (
     PDU_INFORM,
     PDU_TRAP,
     encode_community_message,

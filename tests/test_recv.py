@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from snmptrapmgr import recv
-from snmptrapmgr import _recv_py
+from snmptrapmgr.io import batch
+from snmptrapmgr.io import _batch_py
 
 LINUX = sys.platform.startswith("linux")
 
@@ -18,8 +18,8 @@ def _pair(family=socket.AF_INET, host="127.0.0.1", rcvbuf=0):
     rx = socket.socket(family, socket.SOCK_DGRAM)
     if rcvbuf:
         rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    if _recv_py.SO_RXQ_OVFL is not None:
-        rx.setsockopt(socket.SOL_SOCKET, _recv_py.SO_RXQ_OVFL, 1)
+    if _batch_py.SO_RXQ_OVFL is not None:
+        rx.setsockopt(socket.SOL_SOCKET, _batch_py.SO_RXQ_OVFL, 1)
     rx.bind((host, 0))
     rx.setblocking(False)
     tx = socket.socket(family, socket.SOCK_DGRAM)
@@ -37,15 +37,15 @@ def _drain(receiver, limit=1000):
 
 
 def test_selector_switches(impl):
-    assert recv.USING_CYTHON == (impl == "cython")
-    assert recv.BatchReceiver.__module__.endswith("_recv_c" if impl == "cython" else "_recv_py")
+    assert batch.USING_CYTHON == (impl == "cython")
+    assert batch.BatchReceiver.__module__.endswith("_batch_c" if impl == "cython" else "_batch_py")
 
 
 @pytest.mark.parametrize("family, host", [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")])
 def test_receive_matches_recvfrom(impl, family, host):
     rx, tx = _pair(family, host)
     with rx, tx:
-        receiver = recv.BatchReceiver(rx, 8, 1500)
+        receiver = batch.BatchReceiver(rx, 8, 1500)
         datagrams = [bytes([i % 256]) * (i % 300) for i in range(100)]
         for d in datagrams:
             tx.send(d)
@@ -63,7 +63,7 @@ def test_receive_matches_recvfrom(impl, family, host):
 def test_limit_and_batch_bounds(impl):
     rx, tx = _pair()
     with rx, tx:
-        receiver = recv.BatchReceiver(rx, 4, 100)
+        receiver = batch.BatchReceiver(rx, 4, 100)
         for i in range(10):
             tx.send(b"%d" % i)
         assert [d for d, _, _ in receiver.receive(3)] == [b"0", b"1", b"2"]
@@ -75,7 +75,7 @@ def test_limit_and_batch_bounds(impl):
 def test_oversized_is_flagged_and_truncated(impl):
     rx, tx = _pair()
     with rx, tx:
-        receiver = recv.BatchReceiver(rx, 4, 10)
+        receiver = batch.BatchReceiver(rx, 4, 10)
         tx.send(b"0123456789")
         tx.send(b"0123456789A")
         tx.send(b"x" * 5000)
@@ -88,7 +88,7 @@ def test_oversized_is_flagged_and_truncated(impl):
 def test_kernel_drops_reported(impl):
     rx, tx = _pair(rcvbuf=4096)
     with rx, tx:
-        receiver = recv.BatchReceiver(rx, 16, 2000)
+        receiver = batch.BatchReceiver(rx, 16, 2000)
         for _ in range(500):
             tx.send(b"y" * 1000)
         first = _drain(receiver)
@@ -101,11 +101,11 @@ def test_kernel_drops_reported(impl):
 
 def test_closed_or_invalid(impl):
     with pytest.raises(ValueError):
-        recv.BatchReceiver(None, 0, 100)
+        batch.BatchReceiver(None, 0, 100)
     with pytest.raises(ValueError):
-        recv.BatchReceiver(None, 4, 70000)
+        batch.BatchReceiver(None, 4, 70000)
     rx, tx = _pair()
-    receiver = recv.BatchReceiver(rx, 4, 100)
+    receiver = batch.BatchReceiver(rx, 4, 100)
     tx.send(b"z")
     rx.close()
     tx.close()
@@ -117,7 +117,7 @@ def test_closed_or_invalid(impl):
 def test_connection_refused_is_skipped(impl):
     rx, tx = _pair()
     with rx, tx:
-        receiver = recv.BatchReceiver(rx, 4, 100)
+        receiver = batch.BatchReceiver(rx, 4, 100)
         # an ICMP port unreachable for a datagram we sent to a closed port
         dead = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         dead.bind(("127.0.0.1", 0))

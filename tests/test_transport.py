@@ -17,8 +17,9 @@ import time
 import pytest
 
 import peers
-from snmptrapmgr import SNMPTrapMgr, SNMPTrapMgrError, ber
-from snmptrapmgr.message import PDU_INFORM, PDU_TRAP, encode_community_message, encode_pdu
+from snmptrapmgr import SNMPTrapMgr, SNMPTrapMgrError
+from snmptrapmgr.codec import ber
+from snmptrapmgr.codec.encode import PDU_INFORM, PDU_TRAP, encode_community_message, encode_pdu
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

@@ -11,7 +11,7 @@ import pytest
 import peers
 from snmptrapmgr import SNMPObject, SNMPTrapMgr, SNMPTrapMgrError
 from snmptrapmgr import events as ev
-from snmptrapmgr.message import (
+from snmptrapmgr.codec.encode import (
     PDU_INFORM,
     PDU_TRAP,
     encode_community_message,
@@ -223,7 +223,7 @@ def test_config_kernel_drops_reads_the_socket_counter(impl):
     """Loss is never silent: a burst into a tiny buffer shows in config("KernelDrops")."""
     import socket
 
-    from snmptrapmgr.message import encode_community_message, encode_pdu
+    from snmptrapmgr.codec.encode import encode_community_message, encode_pdu
 
     datagram = encode_community_message(1, b"public", encode_pdu(0xA7, 1, 0, 0, [("1.3.6.1", 2, 1)]))
     mgr = SNMPTrapMgr()

@@ -2,7 +2,7 @@
 
 Properties compare ``_ber_py`` / ``_oid_py`` with ``_ber_c`` / ``_oid_c``
 directly (both in one call); the hand-written tolerance cases run through the
-``impl`` fixture, i.e. through the ``snmptrapmgr.ber`` / ``snmptrapmgr.oid``
+``impl`` fixture, i.e. through the ``snmptrapmgr.codec.ber`` / ``snmptrapmgr.codec.oid``
 selectors, once per implementation.
 """
 
@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 
 from fuzz_decoder import length_fields
 
-from snmptrapmgr import _ber_py, _oid_py, ber, oid
+from snmptrapmgr.codec import _ber_py, _oid_py, ber, oid
 from snmptrapmgr.errors import DecodeError
-from snmptrapmgr.message import (
+from snmptrapmgr._select import twin_name
+from snmptrapmgr.codec.encode import (
     encode_community_message,
     encode_pdu,
     encode_scoped_pdu,
@@ -39,13 +40,13 @@ PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthC
 
 def _compiled(name):
     try:
-        return importlib.import_module(f"snmptrapmgr._{name}_c")
+        return importlib.import_module(twin_name(name, "cython"))
     except ImportError:
         return None
 
 
-_ber_c = _compiled("ber")
-_oid_c = _compiled("oid")
+_ber_c = _compiled("codec.ber")
+_oid_c = _compiled("codec.oid")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The usmcipher twins: equal to pycryptodome's public API, same errors, native path really used."""
+"""The cipher twins: equal to pycryptodome's public API, same errors, native path really used."""
 
 from __future__ import annotations
 
@@ -11,15 +11,16 @@ from Crypto.Cipher import AES, DES, DES3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from snmptrapmgr import _select, _usmcipher_py, usmcipher
+from snmptrapmgr import _select
+from snmptrapmgr.security import _cipher_py, cipher
 from snmptrapmgr.errors import ERR_DECRYPTION_FAILED, SNMPTrapMgrError
 
 REQUIRE = os.environ.get("SNMPTRAPMGR_REQUIRE_EXTENSIONS", "") not in ("", "0")
 
 try:
-    _usmcipher_c = importlib.import_module("snmptrapmgr._usmcipher_c")
+    _cipher_c = importlib.import_module("snmptrapmgr.security._cipher_c")
 except ImportError:
-    _usmcipher_c = None
+    _cipher_c = None
 
 FUNCTIONS = ("aes_cfb_decrypt", "aes_cfb_encrypt", "des_cbc_decrypt", "des_cbc_encrypt",
              "des3_cbc_decrypt", "des3_cbc_encrypt")
@@ -27,9 +28,9 @@ LENGTHS = (0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 181, 184, 1000, 2047, 204
 
 
 def _twins():
-    mods = [_usmcipher_py]
-    if _usmcipher_c is not None:
-        mods.append(_usmcipher_c)
+    mods = [_cipher_py]
+    if _cipher_c is not None:
+        mods.append(_cipher_c)
     elif REQUIRE:
         pytest.fail("the Cython extensions did not build (SNMPTRAPMGR_REQUIRE_EXTENSIONS=1)")
     return mods
@@ -64,16 +65,16 @@ def _args(name: str, rng: random.Random, n: int, key_length: int = 16):
 
 def test_selector_exports_the_functions(impl):
     for name in FUNCTIONS:
-        want = getattr(_usmcipher_c if impl == "cython" else _usmcipher_py, name)
-        assert getattr(usmcipher, name) is want
-    assert usmcipher.USING_CYTHON == (impl == "cython")
-    assert "usmcipher" in _select.ACCELERATED
+        want = getattr(_cipher_c if impl == "cython" else _cipher_py, name)
+        assert getattr(cipher, name) is want
+    assert cipher.USING_CYTHON == (impl == "cython")
+    assert "security.cipher" in _select.ACCELERATED
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_equal_to_pycryptodome(impl, name):
     rng = random.Random(f"{name}-{impl}")
-    f = getattr(usmcipher, name)
+    f = getattr(cipher, name)
     for n in LENGTHS:
         for key_length in ((16, 24, 32) if name.startswith("aes") else (0,)):
             key, iv, data = _args(name, rng, n, key_length)
@@ -153,12 +154,12 @@ def test_non_bytes_raise_type_error(name, bad):
 
 def test_cython_twin_drives_pycryptodome_c_directly(monkeypatch):
     """With the raw libraries loadable, the compiled twin never touches pycryptodome's Python layer."""
-    if _usmcipher_c is None:
+    if _cipher_c is None:
         if REQUIRE:
             pytest.fail("the Cython extensions did not build (SNMPTRAPMGR_REQUIRE_EXTENSIONS=1)")
         pytest.skip("Cython extensions not built")
-    assert _usmcipher_c.NATIVE is True
-    assert _usmcipher_py.NATIVE is False
+    assert _cipher_c.NATIVE is True
+    assert _cipher_py.NATIVE is False
     rng = random.Random(3)
     cases = {name: _args(name, rng, 100) for name in FUNCTIONS}
     want = {name: _reference(name, *args) for name, args in cases.items()}
@@ -168,16 +169,16 @@ def test_cython_twin_drives_pycryptodome_c_directly(monkeypatch):
 
     for module in (AES, DES, DES3):
         monkeypatch.setattr(module, "new", refuse)
-    monkeypatch.setattr(_usmcipher_py, "_ecb", {})
+    monkeypatch.setattr(_cipher_py, "_ecb", {})
     for name, args in cases.items():
-        assert getattr(_usmcipher_c, name)(*args) == want[name]
+        assert getattr(_cipher_c, name)(*args) == want[name]
     with pytest.raises(AssertionError):
-        _usmcipher_py.aes_cfb_decrypt(*cases["aes_cfb_decrypt"])  # the twin would have
+        _cipher_py.aes_cfb_decrypt(*cases["aes_cfb_decrypt"])  # the twin would have
 
 
 def test_cython_twin_falls_back_without_the_libraries(tmp_path):
     """If pycryptodome's raw libraries cannot be found, the compiled twin runs the Python twin."""
-    if _usmcipher_c is None:
+    if _cipher_c is None:
         pytest.skip("Cython extensions not built")
     import subprocess
     import sys
@@ -185,7 +186,7 @@ def test_cython_twin_falls_back_without_the_libraries(tmp_path):
     code = (
         "import Crypto.Cipher, os\n"
         "Crypto.Cipher.__file__ = os.path.join(%r, '__init__.py')\n"
-        "from snmptrapmgr import _usmcipher_c as c\n"
+        "from snmptrapmgr.security import _cipher_c as c\n"
         "from Crypto.Cipher import AES\n"
         "assert c.NATIVE is False\n"
         "k, iv, d = b'k' * 16, b'i' * 16, b'data' * 11\n"

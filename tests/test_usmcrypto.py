@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from snmptrapmgr import _usmkey_py as keys
-from snmptrapmgr import usmcrypto as uc
+from snmptrapmgr.security import _keys_py as keys
+from snmptrapmgr.security import crypto as uc
 from snmptrapmgr.errors import (
     ERR_DECRYPTION_FAILED,
     ERR_KEY_LENGTH,

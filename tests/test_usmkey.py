@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from snmptrapmgr import _usmkey_py
+from snmptrapmgr.security import _keys_py
 from snmptrapmgr.errors import ERR_KEY_LENGTH, ERR_SECURITY_MODEL, SNMPTrapMgrError
 
 HASHES = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]
@@ -23,27 +23,27 @@ MIB = 1048576
 
 def _load_cython():
     try:
-        return importlib.import_module("snmptrapmgr._usmkey_c")
+        return importlib.import_module("snmptrapmgr.security._keys_c")
     except ImportError:
         return None
 
 
-_usmkey_c = _load_cython()
+_keys_c = _load_cython()
 
 
 def _compiled():
     """The compiled twin; its absence fails when CI requires it, else skips."""
-    if _usmkey_c is None:
+    if _keys_c is None:
         if os.environ.get("SNMPTRAPMGR_REQUIRE_EXTENSIONS") == "1":
-            pytest.fail("snmptrapmgr._usmkey_c is not built but SNMPTRAPMGR_REQUIRE_EXTENSIONS=1")
-        pytest.skip("snmptrapmgr._usmkey_c is not built")
-    return _usmkey_c
+            pytest.fail("snmptrapmgr.security._keys_c is not built but SNMPTRAPMGR_REQUIRE_EXTENSIONS=1")
+        pytest.skip("snmptrapmgr.security._keys_c is not built")
+    return _keys_c
 
 
 @pytest.fixture(params=["python", pytest.param("cython", marks=pytest.mark.cython)])
 def mod(request):
     """The twin under test."""
-    return _usmkey_py if request.param == "python" else _compiled()
+    return _keys_py if request.param == "python" else _compiled()
 
 
 def naive_password_to_key(password: bytes, hash_name: str) -> bytes:
@@ -162,8 +162,8 @@ def test_localize_key_definition(mod):
 def test_twin_signatures_match():
     _compiled()
     for name in ("password_to_key", "localize_key"):
-        assert str(inspect.signature(getattr(_usmkey_c, name))) == str(
-            inspect.signature(getattr(_usmkey_py, name))
+        assert str(inspect.signature(getattr(_keys_c, name))) == str(
+            inspect.signature(getattr(_keys_py, name))
         )
 
 
@@ -177,35 +177,35 @@ def test_twin_signatures_match():
     hash_name=st.sampled_from(HASHES),
 )
 def test_twins_agree(password, engine, hash_name):
-    ku = _usmkey_py.password_to_key(password, hash_name)
+    ku = _keys_py.password_to_key(password, hash_name)
     assert ku == naive_password_to_key(password, hash_name)
-    kul = _usmkey_py.localize_key(ku, engine, hash_name)
-    if _usmkey_c is not None:
-        assert _usmkey_c.password_to_key(password, hash_name) == ku
-        assert _usmkey_c.localize_key(ku, engine, hash_name) == kul
+    kul = _keys_py.localize_key(ku, engine, hash_name)
+    if _keys_c is not None:
+        assert _keys_c.password_to_key(password, hash_name) == ku
+        assert _keys_c.localize_key(ku, engine, hash_name) == kul
 
 
 @settings(max_examples=200, deadline=None)
 @given(key=st.binary(max_size=80), engine=st.binary(max_size=40), hash_name=st.sampled_from(HASHES))
 def test_twins_agree_on_localize(key, engine, hash_name):
-    kul = _usmkey_py.localize_key(key, engine, hash_name)
+    kul = _keys_py.localize_key(key, engine, hash_name)
     assert kul == hashlib.new(hash_name, key + engine + key).digest()
-    if _usmkey_c is not None:
-        assert _usmkey_c.localize_key(key, engine, hash_name) == kul
+    if _keys_c is not None:
+        assert _keys_c.localize_key(key, engine, hash_name) == kul
 
 
 # --------------------------------------------------------------- selector
 
 
 def test_selector_exports():
-    from snmptrapmgr import usmkey
+    from snmptrapmgr.security import keys
 
-    assert isinstance(usmkey.USING_CYTHON, bool)
-    expected = _usmkey_c if usmkey.USING_CYTHON else _usmkey_py
-    assert usmkey.password_to_key is expected.password_to_key
-    assert usmkey.localize_key is expected.localize_key
+    assert isinstance(keys.USING_CYTHON, bool)
+    expected = _keys_c if keys.USING_CYTHON else _keys_py
+    assert keys.password_to_key is expected.password_to_key
+    assert keys.localize_key is expected.localize_key
     if os.environ.get("SNMPTRAPMGR_NO_EXTENSIONS") != "1":
-        assert usmkey.USING_CYTHON == (_usmkey_c is not None)
+        assert keys.USING_CYTHON == (_keys_c is not None)
 
 
 def test_selector_honours_no_extensions():
@@ -216,12 +216,12 @@ def test_selector_honours_no_extensions():
         [
             sys.executable,
             "-c",
-            "from snmptrapmgr import usmkey;"
-            "print(usmkey.USING_CYTHON, usmkey.password_to_key.__module__)",
+            "from snmptrapmgr.security import keys;"
+            "print(keys.USING_CYTHON, keys.password_to_key.__module__)",
         ],
         env=env,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert out.stdout.split() == ["False", "snmptrapmgr._usmkey_py"]
+    assert out.stdout.split() == ["False", "snmptrapmgr.security._keys_py"]

@@ -71,11 +71,11 @@ def test_add_user_validation(impl):
 
 
 def test_keys_never_derived_per_packet(impl, monkeypatch):
-    from snmptrapmgr import usmkey  # usmcrypto and authcache look it up per call
+    from snmptrapmgr.security import keys  # usmcrypto and authcache look it up per call
 
     calls = []
-    original = usmkey.password_to_key
-    monkeypatch.setattr(usmkey, "password_to_key",
+    original = keys.password_to_key
+    monkeypatch.setattr(keys, "password_to_key",
                         lambda pw, h: calls.append(h) or original(pw, h))
     r = Receiver(Hooks())
     r.cache.add_user("alice", b"", 2, "authpass1", 4, "privpass1")  # AES-192: Reeder extension

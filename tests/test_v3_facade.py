@@ -13,7 +13,7 @@ import tempfile
 
 import pytest
 
-from snmptrapmgr import usmkey
+from snmptrapmgr.security import keys
 
 pytestmark = [
     pytest.mark.peer,
@@ -71,8 +71,8 @@ def test_facade_keys_set_inside_get_user_password(impl, env):
     from peers import run_sender
 
     engine = bytes.fromhex(ENGINE)
-    auth_kul = usmkey.localize_key(usmkey.password_to_key(b"authpass1", "sha256"), engine, "sha256")
-    priv_kul = usmkey.localize_key(usmkey.password_to_key(b"privpass1", "sha256"), engine, "sha256")
+    auth_kul = keys.localize_key(keys.password_to_key(b"authpass1", "sha256"), engine, "sha256")
+    priv_kul = keys.localize_key(keys.password_to_key(b"privpass1", "sha256"), engine, "sha256")
     mgr, rec = mgr_and_recorder()
     asked = []
 
@@ -136,7 +136,7 @@ def test_facade_decrypt_log_packets(impl, env, decrypt):
     """DecryptLogPackets: on_packet_trace shows the ScopedPDU in clear only when set."""
     from peers import run_sender
 
-    from snmptrapmgr import ber
+    from snmptrapmgr.codec import ber
 
     mgr, rec = mgr_and_recorder()
     traced = []

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from snmptrapmgr.message import PDU_GET, PDU_INFORM, PDU_TRAP
+from snmptrapmgr.codec.encode import PDU_GET, PDU_INFORM, PDU_TRAP
 from snmptrapmgr.receiver import Hooks, Receiver
-from snmptrapmgr.usm import ReplyContext, USMEngine
+from snmptrapmgr.security.usm import ReplyContext, USMEngine
 
 from v3_support import build_v3, keys_for
 

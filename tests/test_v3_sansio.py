@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from snmptrapmgr import ber
+from snmptrapmgr.codec import ber
 from snmptrapmgr.errors import (
     ERR_BAD_ENGINE_ID,
     ERR_BAD_PACKET,
@@ -25,9 +25,9 @@ from snmptrapmgr.events import (
     SNMPTrapMgrInformRequestEventParams,
     SNMPTrapMgrTrapEventParams,
 )
-from snmptrapmgr.message import PDU_GET, PDU_INFORM, PDU_REPORT, PDU_RESPONSE, encode_pdu, encode_scoped_pdu, encode_v3_message
+from snmptrapmgr.codec.encode import PDU_GET, PDU_INFORM, PDU_REPORT, PDU_RESPONSE, encode_pdu, encode_scoped_pdu, encode_v3_message
 from snmptrapmgr.receiver import Hooks, Receiver
-from snmptrapmgr.usm import USM_STATS_OIDS, generate_engine_id
+from snmptrapmgr.security.usm import USM_STATS_OIDS, generate_engine_id
 
 from v3_support import DEFAULT_VARBINDS, build_v3, keys_for, parse_reply
 
@@ -345,12 +345,12 @@ def test_password_hook_with_any_algorithm_and_empty_password(impl):
 
 def test_password_hook_with_localized_keys(impl):
     """AuthenticationKey / EncryptionKey: the facade puts the hex-decoded key in event.key."""
-    from snmptrapmgr import usmkey
+    from snmptrapmgr.security import keys
 
-    ku = usmkey.password_to_key(b"authpass1", "sha1")
-    kul = usmkey.localize_key(ku, REMOTE, "sha1")
-    pku = usmkey.password_to_key(b"privpass1", "sha1")
-    pkul = usmkey.localize_key(pku, REMOTE, "sha1")
+    ku = keys.password_to_key(b"authpass1", "sha1")
+    kul = keys.localize_key(ku, REMOTE, "sha1")
+    pku = keys.password_to_key(b"privpass1", "sha1")
+    pkul = keys.localize_key(pku, REMOTE, "sha1")
 
     def password(ev):
         if ev.password_type == 1:

@@ -21,13 +21,13 @@ from typing import Any, Callable, Optional, Sequence
 
 from capture import net_snmp_env
 
-from snmptrapmgr import usmkey
+from snmptrapmgr.security import keys
 from snmptrapmgr.events import (
     SNMPTrapMgrBadPacketEventParams,
     SNMPTrapMgrDiscoveryRequestEventParams,
     SNMPTrapMgrInformRequestEventParams,
 )
-from snmptrapmgr.message import (
+from snmptrapmgr.codec.encode import (
     PDU_TRAP,
     encode_pdu,
     encode_scoped_pdu,
@@ -35,7 +35,7 @@ from snmptrapmgr.message import (
     encode_v3_message,
 )
 from snmptrapmgr.receiver import Hooks, Receiver
-from snmptrapmgr.usmcrypto import AUTH_PROTOCOLS, AuthKey, PrivKey, priv_key
+from snmptrapmgr.security.crypto import AUTH_PROTOCOLS, AuthKey, PrivKey, priv_key
 
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"
@@ -51,12 +51,12 @@ def keys_for(auth: int, auth_password: str, priv: int, priv_password: str, engin
              mode: str = "reeder") -> tuple:
     """(AuthKey, PrivKey or None) for a user at an engine, computed from scratch."""
     hash_name = AUTH_PROTOCOLS[auth].hash_name
-    kul = usmkey.localize_key(usmkey.password_to_key(auth_password.encode(), hash_name),
+    kul = keys.localize_key(keys.password_to_key(auth_password.encode(), hash_name),
                               engine_id, hash_name)
     akey = AuthKey(kul, auth)
     pkey = None
     if priv:
-        pkul = usmkey.localize_key(usmkey.password_to_key(priv_password.encode(), hash_name),
+        pkul = keys.localize_key(keys.password_to_key(priv_password.encode(), hash_name),
                                    engine_id, hash_name)
         pkey = PrivKey(priv_key(pkul, priv, hash_name, engine_id, mode), priv)
     return akey, pkey
@@ -93,7 +93,7 @@ def build_v3(*, user: bytes = b"alice", engine_id: bytes = b"\x80\x00\x1f\x88\x0
 
 def parse_reply(data: bytes, akey: Optional[AuthKey] = None, pkey: Optional[PrivKey] = None):
     """Decode a reply we sent; verify its MAC with ``akey`` and decrypt with ``pkey``."""
-    from snmptrapmgr import ber
+    from snmptrapmgr.codec import ber
 
     msg = ber.decode_message(data)
     (_v, msg_id, _max, flags, _m, engine_id, boots, etime, user, auth_params, auth_offset,

@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, binding=True
-"""Batch datagram receive with ``recvmmsg(2)``; the twin of ``snmptrapmgr/_recv_py.py``.
+"""Batch datagram receive with ``recvmmsg(2)``; the twin of ``snmptrapmgr/io/_batch_py.py``.
 
 Same class, signature, return shapes and semantics as the pure-Python twin
 (see its docstring).  On Linux one ``recvmmsg`` call fills up to ``batch``

@@ -17,9 +17,9 @@ import struct
 from hmac import compare_digest
 from typing import NamedTuple
 
-from . import usmcipher, usmkey  # looked up per call: _select.use() may rebind their twins
-from ._usmkey_py import HASHES
-from .errors import (
+from . import cipher, keys  # looked up per call: _select.use() may rebind their twins
+from ._keys_py import HASHES
+from ..errors import (
     ERR_DECRYPTION_FAILED,
     ERR_KEY_LENGTH,
     ERR_SECURITY_MODEL,
@@ -204,8 +204,8 @@ def extend_key_reeder(
     _hash_new(hash_name)
     key = bytes(localized)
     while len(key) < need:
-        key += usmkey.localize_key(
-            usmkey.password_to_key(key, hash_name), engine_id, hash_name
+        key += keys.localize_key(
+            keys.password_to_key(key, hash_name), engine_id, hash_name
         )
     return key[:need]
 
@@ -245,7 +245,7 @@ def _xor8(a: bytes, b: bytes) -> bytes:
 class PrivKey:
     """Privacy key material split once into cipher key and pre-IV.
 
-    The ciphers are the :mod:`snmptrapmgr.usmcipher` twins (no cipher object
+    The ciphers are the :mod:`snmptrapmgr.security.cipher` twins (no cipher object
     per packet); a degenerate 3DES key runs as the single DES it reduces to.
     """
 
@@ -271,12 +271,12 @@ class PrivKey:
 
     def _cbc(self, encrypt: bool, iv: bytes, data: bytes) -> bytes:
         if self._code == PRIV_DES:
-            f = usmcipher.des_cbc_encrypt if encrypt else usmcipher.des_cbc_decrypt
+            f = cipher.des_cbc_encrypt if encrypt else cipher.des_cbc_decrypt
             return f(self._key, iv, data)
         if self._des_key:
-            f = usmcipher.des_cbc_encrypt if encrypt else usmcipher.des_cbc_decrypt
+            f = cipher.des_cbc_encrypt if encrypt else cipher.des_cbc_decrypt
             return f(self._des_key, iv, data)
-        f = usmcipher.des3_cbc_encrypt if encrypt else usmcipher.des3_cbc_decrypt
+        f = cipher.des3_cbc_encrypt if encrypt else cipher.des3_cbc_decrypt
         return f(self._key, iv, data)
 
     def decrypt(
@@ -295,7 +295,7 @@ class PrivKey:
                 return self._cbc(False, _xor8(self._pre_iv, salt), ciphertext)
             if not (0 <= engine_boots <= _U32 and 0 <= engine_time <= _U32):
                 raise _decryption_failed("engine boots/time out of range")
-            return usmcipher.aes_cfb_decrypt(
+            return cipher.aes_cfb_decrypt(
                 self._key, _IV.pack(engine_boots, engine_time) + salt, ciphertext
             )
         except (ValueError, TypeError, OverflowError) as exc:
@@ -320,7 +320,7 @@ class PrivKey:
             return self._cbc(True, _xor8(self._pre_iv, salt), data), salt
         salt = (salt_counter & _U64).to_bytes(8, "big")
         iv = _IV.pack(engine_boots, engine_time) + salt
-        return usmcipher.aes_cfb_encrypt(self._key, iv, plaintext), salt
+        return cipher.aes_cfb_encrypt(self._key, iv, plaintext), salt
 
 
 def _degenerate_3des(key: bytes) -> bytes:

@@ -14,9 +14,9 @@ import socket
 import sys
 from typing import Any, Optional
 
-from . import recv as _recv
+from . import batch as _recv
 
-from .errors import (
+from ..errors import (
     ERR_ACCESS_DENIED,
     ERR_ADDRESS_IN_USE,
     ERR_CANNOT_ASSIGN_ADDRESS,

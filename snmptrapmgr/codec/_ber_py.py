@@ -32,7 +32,7 @@ OBJECT IDENTIFIER and IpAddress, ``None`` for NULL and the exceptions.
 
 from __future__ import annotations
 
-from .errors import (
+from ..errors import (
     ERR_BAD_PACKET,
     ERR_DEFECTIVE_PACKET,
     ERR_SECURITY_MODEL,

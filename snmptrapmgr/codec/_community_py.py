@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from . import _ber_py
-from .errors import ERR_BAD_PACKET, ERR_NOT_AUTHENTICATED, ERR_UNKNOWN_PDU, DecodeError, SNMPTrapMgrError
-from .events import SNMPTrapMgrInformRequestEventParams, SNMPTrapMgrTrapEventParams
-from .message import PDU_INFORM, PDU_TRAP, PDU_TRAP_V1, SNMP_TRAP_OID, SYS_UPTIME, v1_trap_oids
+from ..errors import ERR_BAD_PACKET, ERR_NOT_AUTHENTICATED, ERR_UNKNOWN_PDU, DecodeError, SNMPTrapMgrError
+from ..events import SNMPTrapMgrInformRequestEventParams, SNMPTrapMgrTrapEventParams
+from .encode import PDU_INFORM, PDU_TRAP, PDU_TRAP_V1, SNMP_TRAP_OID, SYS_UPTIME, v1_trap_oids
 
 __all__ = ["CommunityDecoder", "trap_fields"]
 

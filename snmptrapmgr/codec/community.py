@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 __all__ = ["CommunityDecoder", "trap_fields", "USING_CYTHON"]
 
 if TYPE_CHECKING:
-    from ._notify_py import CommunityDecoder, trap_fields
+    from ._community_py import CommunityDecoder, trap_fields
 
     USING_CYTHON: bool
 else:
-    from ._select import load as _load
+    from .._select import load as _load
 
-    _impl, USING_CYTHON = _load("notify")
+    _impl, USING_CYTHON = _load(__name__)
     CommunityDecoder = _impl.CommunityDecoder
     trap_fields = _impl.trap_fields
     del _impl, _load

@@ -25,9 +25,9 @@ from json.encoder import encode_basestring as _quote  # C-accelerated, like json
 from typing import Any, Callable, Optional, TextIO
 
 from . import stats as _stats
-from .errors import SNMPTrapMgrError
-from .events import TYPE_NAMES, SNMPTrapMgrInformRequestEventParams
-from .output import octets_to_json
+from ..errors import SNMPTrapMgrError
+from ..events import TYPE_NAMES, SNMPTrapMgrInformRequestEventParams
+from ..output import octets_to_json
 from .snmptrapd_conf import (
     AUTH_PROTOCOLS,
     PRIV_PROTOCOLS,
@@ -39,7 +39,7 @@ from .snmptrapd_conf import (
     parse_source,
     read_snmptrapd_conf,
 )
-from .trapmgr import SNMPTrapMgr
+from ..trapmgr import SNMPTrapMgr
 
 __all__ = [
     "CollectorConfig", "Collector", "format_notification", "load_toml", "config_from_toml",

@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, annotation_typing=False, binding=True
-"""Compiled SNMP message decoder; the twin of ``snmptrapmgr/_ber_py.py``.
+"""Compiled SNMP message decoder; the twin of ``snmptrapmgr/codec/_ber_py.py``.
 
 Same functions, signatures, return shapes, Python types and DecodeError codes
 as the pure-Python twin (see its module docstring); only message texts may
@@ -16,7 +16,7 @@ pure-Python twin, so even those exotic calls behave identically.
 
 include "_ber_core.pxi"
 
-from snmptrapmgr import _ber_py as _twin
+from snmptrapmgr.codec import _ber_py as _twin
 
 __all__ = ["decode_message", "decode_scoped_pdu", "decode_oid"]
 
@@ -37,7 +37,7 @@ cdef bint _get_buffer(object data, Py_buffer* view) except -1:
 
 
 def decode_message(data):
-    """Decode one SNMP datagram; see ``snmptrapmgr._ber_py`` for the result."""
+    """Decode one SNMP datagram; see ``snmptrapmgr.codec._ber_py`` for the result."""
     cdef Py_buffer view
     if PyBytes_CheckExact(data):
         return _message(<cbytes>PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))

@@ -2,7 +2,7 @@
 # cython: annotation_typing=False, binding=True
 """USM block-cipher modes (AES-CFB128, DES-CBC, 3DES-EDE-CBC), compiled twin.
 
-Same API, results and errors as ``snmptrapmgr._usmcipher_py``.  No cipher code
+Same API, results and errors as ``snmptrapmgr.security._cipher_py``.  No cipher code
 of our own: at import, pycryptodome's own raw C libraries are loaded (dlopen
 through ctypes, on the files next to ``Crypto.Cipher``) and their exported
 entry points -- the ones pycryptodome's Python layer declares and calls through
@@ -32,7 +32,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdint cimport uint8_t, uintptr_t
 from libc.string cimport memcpy
 
-from snmptrapmgr import _usmcipher_py as _twin
+from snmptrapmgr.security import _cipher_py as _twin
 from snmptrapmgr.errors import ERR_DECRYPTION_FAILED, SNMPTrapMgrError
 
 __all__ = [

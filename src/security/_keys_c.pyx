@@ -2,7 +2,7 @@
 # cython: annotation_typing=False, binding=True
 """USM password-to-key and key localization (RFC 3414 A.2), compiled twin.
 
-Same API, results and errors as ``snmptrapmgr._usmkey_py``.  Instead of a fresh
+Same API, results and errors as ``snmptrapmgr.security._keys_py``.  Instead of a fresh
 1 MiB buffer (whose page faults cost ~5-10% of a SHA-1 over it), a ~64 KiB chunk
 of whole password repetitions is filled by doubling memcpy and fed to one
 hashlib object 16 times: the same stream, at the one-call hashlib floor.

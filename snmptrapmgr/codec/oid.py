@@ -9,9 +9,9 @@ if TYPE_CHECKING:
 
     USING_CYTHON: bool
 else:
-    from ._select import load as _load
+    from .._select import load as _load
 
-    _impl, USING_CYTHON = _load("oid")
+    _impl, USING_CYTHON = _load(__name__)
     oid_to_ber = _impl.oid_to_ber
     oid_from_ber = _impl.oid_from_ber
 

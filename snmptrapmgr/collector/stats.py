@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .errors import (
+from ..errors import (
     ERR_BAD_TIME_FRAME,
     ERR_BAD_USER_NAME,
     ERR_DECRYPTION_FAILED,

@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, annotation_typing=False, binding=True
-"""Compiled OID text <-> BER content octets; the twin of ``snmptrapmgr/_oid_py.py``.
+"""Compiled OID text <-> BER content octets; the twin of ``snmptrapmgr/codec/_oid_py.py``.
 
 Same results and errors: bad text raises DecodeError 320 (including a second
 leading dot, empty or non-ASCII-digit arcs, fewer than two arcs, first arcs out
@@ -18,7 +18,7 @@ cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object o)
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
 
-from snmptrapmgr import _oid_py as _twin
+from snmptrapmgr.codec import _oid_py as _twin
 from snmptrapmgr.errors import ERR_BAD_PACKET, DecodeError
 
 __all__ = ["oid_to_ber", "oid_from_ber"]
@@ -124,7 +124,7 @@ def oid_to_ber(text):
 
 
 # Decoding shares _ber_c's OID formatter, as _oid_py shares _ber_py's.
-from snmptrapmgr._ber_c import decode_oid as _decode_oid
+from snmptrapmgr.codec._ber_c import decode_oid as _decode_oid
 
 
 def oid_from_ber(data):

@@ -1,7 +1,7 @@
 """USM block-cipher modes (AES-CFB128, DES-CBC, 3DES-EDE-CBC), pure-Python twin.
 
 Plain functions over (key, iv, data) -> bytes, on pycryptodome's public API.
-``snmptrapmgr._usmcipher_c`` is the compiled twin with the same API, results
+``snmptrapmgr.security._cipher_c`` is the compiled twin with the same API, results
 and errors: it drives pycryptodome's own C block ciphers directly.
 
 Every length problem raises ``SNMPTrapMgrError(ERR_DECRYPTION_FAILED)`` with
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from Crypto.Cipher import AES, DES, DES3
 
-from .errors import ERR_DECRYPTION_FAILED, SNMPTrapMgrError
+from ..errors import ERR_DECRYPTION_FAILED, SNMPTrapMgrError
 
 __all__ = [
     "aes_cfb_decrypt",

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 __all__ = ["BatchReceiver", "SO_RXQ_OVFL", "USING_CYTHON"]
 
 if TYPE_CHECKING:
-    from ._recv_py import SO_RXQ_OVFL, BatchReceiver
+    from ._batch_py import SO_RXQ_OVFL, BatchReceiver
 
     USING_CYTHON: bool
 else:
-    from ._select import load as _load
+    from .._select import load as _load
 
-    _impl, USING_CYTHON = _load("recv")
+    _impl, USING_CYTHON = _load(__name__)
     BatchReceiver = _impl.BatchReceiver
     SO_RXQ_OVFL = _impl.SO_RXQ_OVFL
     del _impl, _load

@@ -26,10 +26,10 @@ import time as _time
 from collections import OrderedDict
 from typing import Any, Callable, Iterator, Optional
 
-from . import usmkey
-from .errors import ERR_BAD_ENGINE_ID, ERR_KEY_LENGTH, ERR_SECURITY_MODEL, SNMPTrapMgrError
-from .events import SNMPTrapMgrCacheEntryEventParams, SNMPTrapMgrHashPasswordEventParams
-from .usmcrypto import (
+from . import keys
+from ..errors import ERR_BAD_ENGINE_ID, ERR_KEY_LENGTH, ERR_SECURITY_MODEL, SNMPTrapMgrError
+from ..events import SNMPTrapMgrCacheEntryEventParams, SNMPTrapMgrHashPasswordEventParams
+from .crypto import (
     AUTH_PROTOCOLS,
     PRIV_3DES,
     PRIV_AES192,
@@ -401,7 +401,7 @@ class AuthCache:
                 except ValueError:
                     raise SNMPTrapMgrError(ERR_KEY_LENGTH, "on_hash_password: hash is not hex") from None
         if not ku:
-            ku = usmkey.password_to_key(pw, hash_name)
+            ku = keys.password_to_key(pw, hash_name)
             self.derivations += 1
             if hook is not None:
                 hook(SNMPTrapMgrHashPasswordEventParams(
@@ -412,7 +412,7 @@ class AuthCache:
 
     def localized(self, auth_protocol: int, engine_id: bytes, password: str) -> bytes:
         hash_name = AUTH_PROTOCOLS[auth_protocol].hash_name
-        return usmkey.localize_key(self.master_key(password, auth_protocol), engine_id, hash_name)
+        return keys.localize_key(self.master_key(password, auth_protocol), engine_id, hash_name)
 
     def auth_key(self, auth_protocol: int, engine_id: bytes, password: str = "",
                  localized_key: bytes = b"") -> AuthKey:

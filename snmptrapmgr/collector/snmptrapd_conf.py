@@ -38,8 +38,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .errors import SNMPTrapMgrError
-from .transport import resolve_host
+from ..errors import SNMPTrapMgrError
+from ..io.transport import resolve_host
 
 __all__ = [
     "AUTH_PROTOCOLS", "PRIV_PROTOCOLS", "UserSpec", "CommunitySpec", "TrapdConf",

@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, annotation_typing=False, binding=True
-"""Compiled v1/v2c datagram -> event path; the twin of ``snmptrapmgr/_notify_py.py``.
+"""Compiled v1/v2c datagram -> event path; the twin of ``snmptrapmgr/codec/_community_py.py``.
 
 Same class, signatures, events and error codes as the pure-Python twin (see
 its docstring).  It compiles the decoder's own C core (``_ber_core.pxi``), so
@@ -13,7 +13,7 @@ from cpython.tuple cimport PyTuple_GET_ITEM
 
 from snmptrapmgr.errors import ERR_NOT_AUTHENTICATED, SNMPTrapMgrError
 from snmptrapmgr.events import SNMPTrapMgrInformRequestEventParams, SNMPTrapMgrTrapEventParams
-from snmptrapmgr.message import SNMP_TRAP_OID, SYS_UPTIME, v1_trap_oids
+from snmptrapmgr.codec.encode import SNMP_TRAP_OID, SYS_UPTIME, v1_trap_oids
 
 __all__ = ["CommunityDecoder", "trap_fields"]
 

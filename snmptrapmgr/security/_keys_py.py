@@ -2,14 +2,14 @@
 
 The 1 MiB password stream is built as one contiguous buffer and hashed with a
 single hashlib call: that is the floor for this algorithm, so no loop of 64-byte
-updates.  ``snmptrapmgr._usmkey_c`` is the compiled twin with the same API.
+updates.  ``snmptrapmgr.security._keys_c`` is the compiled twin with the same API.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from .errors import ERR_KEY_LENGTH, ERR_SECURITY_MODEL, SNMPTrapMgrError
+from ..errors import ERR_KEY_LENGTH, ERR_SECURITY_MODEL, SNMPTrapMgrError
 
 __all__ = ["password_to_key", "localize_key", "HASHES", "STREAM_LENGTH"]
 

@@ -8,7 +8,7 @@ raises DecodeError 320, bad octets DecodeError 317, in both twins.
 from __future__ import annotations
 
 from ._ber_py import decode_oid
-from .errors import ERR_BAD_PACKET, DecodeError
+from ..errors import ERR_BAD_PACKET, DecodeError
 
 __all__ = ["oid_to_ber", "oid_from_ber"]
 

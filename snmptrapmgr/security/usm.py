@@ -36,9 +36,9 @@ import socket
 import uuid
 from typing import Any, Optional
 
-from . import ber, notify
+from ..codec import ber, community
 from .authcache import MAX_TIME, AuthCache, UserRecord, priv_modes
-from .errors import (
+from ..errors import (
     ERR_BAD_ENGINE_ID,
     ERR_BAD_PACKET,
     ERR_BAD_TIME_FRAME,
@@ -53,7 +53,7 @@ from .errors import (
     ERR_VERIFICATION_FAILED,
     SNMPTrapMgrError,
 )
-from .events import (
+from ..events import (
     SNMPTrapMgrCheckEngineEventParams,
     SNMPTrapMgrDiscoveryRequestEventParams,
     SNMPTrapMgrGetUserPasswordEventParams,
@@ -61,7 +61,7 @@ from .events import (
     SNMPTrapMgrInformRequestEventParams,
     SNMPTrapMgrTrapEventParams,
 )
-from .message import (
+from ..codec.encode import (
     PDU_INFORM,
     PDU_REPORT,
     PDU_RESPONSE,
@@ -72,7 +72,7 @@ from .message import (
     encode_tlv,
     encode_v3_message,
 )
-from .usmcrypto import AUTH_PROTOCOLS, PRIV_AES192, PRIV_AES256, AuthKey, PrivKey
+from .crypto import AUTH_PROTOCOLS, PRIV_AES192, PRIV_AES256, AuthKey, PrivKey
 
 __all__ = ["USMEngine", "USM_STATS_OIDS", "generate_engine_id", "ReplyContext"]
 
@@ -500,7 +500,7 @@ class USMEngine:
                       context_name: bytes) -> Any:
         """The trap or inform event of an accepted message (both receive paths)."""
         varbinds = pdu[4]
-        trap_oid, uptime = notify.trap_fields(varbinds)
+        trap_oid, uptime = community.trap_fields(varbinds)
         if tag == PDU_TRAP:
             out = SNMPTrapMgrTrapEventParams(3, pdu[1], "", user_text, level, trap_oid, uptime,
                                              addr[0], addr[1], varbinds)

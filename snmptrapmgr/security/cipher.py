@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from ._usmcipher_py import (
+    from ._cipher_py import (
         aes_cfb_decrypt,
         aes_cfb_encrypt,
         des3_cbc_decrypt,
@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 
     USING_CYTHON: bool
 else:
-    from ._select import load as _load
+    from .._select import load as _load
 
-    _impl, USING_CYTHON = _load("usmcipher")
+    _impl, USING_CYTHON = _load(__name__)
     aes_cfb_decrypt = _impl.aes_cfb_decrypt
     aes_cfb_encrypt = _impl.aes_cfb_encrypt
     des_cbc_decrypt = _impl.des_cbc_decrypt

@@ -9,9 +9,9 @@ if TYPE_CHECKING:
 
     USING_CYTHON: bool
 else:
-    from ._select import load as _load
+    from .._select import load as _load
 
-    _impl, USING_CYTHON = _load("ber")
+    _impl, USING_CYTHON = _load(__name__)
     decode_message = _impl.decode_message
     decode_scoped_pdu = _impl.decode_scoped_pdu
     decode_oid = _impl.decode_oid

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from .errors import ERR_BAD_PACKET, ERR_NOT_IP_ADDRESS, SNMPTrapMgrError
-from .events import TYPE_NAMES
+from ..errors import ERR_BAD_PACKET, ERR_NOT_IP_ADDRESS, SNMPTrapMgrError
+from ..events import TYPE_NAMES
 from .oid import oid_to_ber
 
 __all__ = [

@@ -1,8 +1,8 @@
 """USM password-to-key and localization: the compiled twin when it is there.
 
 ``SNMPTRAPMGR_NO_EXTENSIONS=1`` forces the pure-Python twin (type checkers always
-see it); otherwise ``snmptrapmgr._usmkey_c`` is used if it was built, else
-``snmptrapmgr._usmkey_py``.  ``USING_CYTHON`` says which one loaded;
+see it); otherwise ``snmptrapmgr.security._keys_c`` is used if it was built, else
+``snmptrapmgr.security._keys_py``.  ``USING_CYTHON`` says which one loaded;
 ``snmptrapmgr._select.use()`` may rebind all three names at run time.
 """
 
@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 __all__ = ["password_to_key", "localize_key", "USING_CYTHON"]
 
 if TYPE_CHECKING:
-    from ._usmkey_py import localize_key, password_to_key
+    from ._keys_py import localize_key, password_to_key
 
     USING_CYTHON: bool
 else:
-    from ._select import load as _load
+    from .._select import load as _load
 
-    _impl, USING_CYTHON = _load("usmkey")
+    _impl, USING_CYTHON = _load(__name__)
     password_to_key = _impl.password_to_key
     localize_key = _impl.localize_key
     del _impl, _load
