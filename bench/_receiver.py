@@ -82,8 +82,11 @@ def main() -> int:
                  traffic.V3_PRIV_ALGORITHM, traffic.V3_PRIV_PASSWORD)
     mgr.add_engine(traffic.V3_ENGINE_ID, traffic.V3_BOOTS, traffic.V3_TIME)
     mgr.activate()
-    counters = mgr._receiver.counters  # datagrams taken, bad packets (read-only here)
-    cache = mgr._receiver.cache
+    endpoint = mgr.endpoint
+    cache = endpoint.receiver.cache
+
+    def received() -> int:
+        return endpoint.counters().received
     base = {"received": 0, "drops": 0}
     hello = {
         "port": mgr.local_port,
@@ -103,21 +106,21 @@ def main() -> int:
             cmd = line.strip()
             if cmd == "reset":
                 state.update(traps=0, first=None, last=None, bad=0, errors=0)
-                base.update(received=counters["received"], drops=mgr.kernel_drops)
+                base.update(received=received(), drops=mgr.kernel_drops)
                 mgr.add_engine(traffic.V3_ENGINE_ID, traffic.V3_BOOTS, traffic.V3_TIME)
                 reply({"ok": True})
             elif cmd == "report":
                 start = perf()
-                seen, seen_at = counters["received"], perf()
+                seen, seen_at = received(), perf()
                 while perf() - start < MAX_DRAIN_S:
                     time.sleep(0.05)
-                    if counters["received"] != seen:
-                        seen, seen_at = counters["received"], perf()
+                    if received() != seen:
+                        seen, seen_at = received(), perf()
                     elif perf() - seen_at >= QUIET_S:
                         break
                 first, last = state["first"], state["last"]
                 reply({"traps": state["traps"], "bad": state["bad"], "errors": state["errors"],
-                       "datagrams": counters["received"] - base["received"],
+                       "datagrams": received() - base["received"],
                        "socket_drops": mgr.kernel_drops - base["drops"],
                        "busy_s": (last - first) if first is not None and last is not None else 0.0,
                        "drained": perf() - start < MAX_DRAIN_S})
@@ -126,7 +129,7 @@ def main() -> int:
                     "learned_engines": len(cache.learned_engines), "max_engines": cache.max_engines,
                     "any_engine_keys": len(cache._any_bound), "auth_keys": len(cache._auth_keys),
                     "priv_keys": len(cache._priv_keys), "max_keys": cache.max_keys},
-                    "datagrams": counters["received"]})
+                    "datagrams": received()})
             elif cmd == "quit":
                 break
         stop.set()

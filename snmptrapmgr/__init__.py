@@ -8,7 +8,7 @@ from ._select import use as use_implementation
 from .errors import SNMPTrapMgrError
 from .events import SNMPObject
 from .trapmgr import SNMPTrapMgr
-
+from .version import __version__
 
 
 def __getattr__(name: str) -> str:
@@ -17,6 +17,7 @@ def __getattr__(name: str) -> str:
         return _current()
     raise AttributeError(f"module 'snmptrapmgr' has no attribute {name!r}")
 
+
 __all__ = [
     "SNMPTrapMgr",
     "SNMPObject",
@@ -24,5 +25,5 @@ __all__ = [
     "implementation",
     "available_implementations",
     "use_implementation",
+    "__version__",
 ]
-__version__ = "0.1.0"

@@ -33,41 +33,10 @@ __all__ = ["serve", "receive", "Notifications"]
 async def serve(mgr: SNMPTrapMgr, duration: Optional[float] = None) -> None:
     """Process ``mgr``'s datagrams on the running loop until ``mgr.stop()`` or ``duration``.
 
-    Activates ``mgr`` if needed; leaves it active on return.
+    The same as ``await mgr.serve_async(duration)``; activates ``mgr`` if
+    needed and leaves it active on return.
     """
-    loop = asyncio.get_running_loop()
-    if not mgr.active:
-        mgr.activate()
-    mgr._stop.clear()
-    done = loop.create_future()
-    fd = mgr.fileno()
-
-    def readable() -> None:
-        mgr.process_waiting()
-        if mgr._stop.is_set() and not done.done():
-            done.set_result(None)
-
-    def check_stop() -> None:  # stop() may be called from another thread or a signal
-        if mgr._stop.is_set() and not done.done():
-            done.set_result(None)
-        elif not done.done():
-            handles.append(loop.call_later(0.05, check_stop))
-
-    handles: list = []
-    loop.add_reader(fd, readable)
-    try:
-        check_stop()
-        if duration is None:
-            await done
-        else:
-            try:
-                await asyncio.wait_for(asyncio.shield(done), duration)
-            except asyncio.TimeoutError:
-                pass
-    finally:
-        loop.remove_reader(fd)
-        for handle in handles:
-            handle.cancel()
+    await mgr.serve_async(duration)
 
 
 class Notifications:

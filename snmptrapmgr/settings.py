@@ -1,17 +1,39 @@
-"""One table of the config settings: name, type, default, and whether Linux honours it.
+"""One declarative table of the config settings.
 
-``SNMPTrapMgr.config`` parses and formats values through this table, so a
-setting's spelling, type and default live in exactly one place.
+Each :class:`Setting` says everything ``SNMPTrapMgr.config`` needs: its name,
+type, default, whether it is read-only, where it lives (``where``), what a
+value must satisfy (``check``), which error forbids changing it while the
+manager is active (``frozen``), and, for the few that Linux ignores, why.
+The facade has no per-setting code beyond the handful of ``where`` kinds.
+
+``where``:
+
+* ``"config"``: kept in the manager's own table and read back from it (the
+  facade and the endpoint read it when they need it, e.g. at activate);
+* ``"receiver.<attr>"``: an attribute of the endpoint's sans-IO receiver;
+* ``"manager.<attr>"``: a public attribute of the facade (``local_host``...);
+* ``"read.<name>"`` / ``"action.<name>"``: computed on read / done on write
+  by the facade's reader or action of that name.
 """
 
 from __future__ import annotations
 
 import codecs
-from typing import NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
-from .errors import ERR_CODE_PAGE, ERR_INVALID_ARGUMENT, SNMPTrapMgrError
+from .errors import (
+    ERR_CODE_PAGE,
+    ERR_INVALID_ARGUMENT,
+    ERR_MAX_PACKET_SIZE_ACTIVE,
+    ERR_NOT_PERMITTED,
+    ERR_SHARE_PORT_ACTIVE,
+    ERR_USE_CONNECTION_ACTIVE,
+    SNMPTrapMgrError,
+)
 
-__all__ = ["Setting", "SETTINGS", "lookup", "parse", "format_value", "codec_for"]
+__all__ = ["Setting", "SETTINGS", "lookup", "parse", "format_value", "codec_for", "check"]
+
+Check = Optional[Callable[[Any], Optional[str]]]
 
 
 class Setting(NamedTuple):
@@ -20,6 +42,23 @@ class Setting(NamedTuple):
     default: object
     read_only: bool = False
     effect: Optional[str] = None  # None: honoured; else why it has no effect here
+    where: str = "config"
+    check: Check = None           # value -> complaint (None: fine)
+    frozen: int = 0               # error code when changed while active (0: any time)
+
+
+def _non_negative(value: int) -> Optional[str]:
+    return "must not be negative" if value < 0 else None
+
+
+def _one_of(*allowed: int) -> Check:
+    def check(value: int) -> Optional[str]:
+        return None if value in allowed else "is " + ", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}"
+    return check
+
+
+def _packet_size(value: int) -> Optional[str]:
+    return None if 1 <= value <= 65535 else f"bad MaxPacketSize {value}"
 
 
 _WINDOWS = "Windows only; accepted and read back, no effect on this platform"
@@ -27,52 +66,52 @@ _NO_REMOTE = "SNMPTrapMgr has no remote host; accepted and read back, no effect"
 
 SETTINGS = [
     # SNMPTrapMgr
-    Setting("AuthenticationKey", "hex", ""),
-    Setting("CompatibilityMode", "int", 0),
+    Setting("AuthenticationKey", "hex", "", where="action.event_key"),
+    Setting("CompatibilityMode", "int", 0, where="receiver.compatibility_mode", check=_one_of(0, 1, 2)),
     Setting("ContextEngineId", "hex", "", effect="only used when sending requests; a receiver sends none"),
     Setting("ContextName", "str", "", effect="only used when sending requests; a receiver sends none"),
-    Setting("DecryptLogPackets", "bool", False),
-    Setting("EncryptionKey", "hex", ""),
-    Setting("ForceLocalPort", "bool", True),
-    Setting("IncomingContextEngineId", "hex", "", read_only=True),
-    Setting("IncomingContextName", "str", "", read_only=True),
-    Setting("ShowCacheForUser", "str", ""),
-    Setting("SourceAddress", "str", "", read_only=True),
-    Setting("SourcePort", "int", 0, read_only=True),
-    Setting("TimeWindow", "int", 150),
+    Setting("DecryptLogPackets", "bool", False, where="receiver.decrypt_log_packets"),
+    Setting("EncryptionKey", "hex", "", where="action.event_key"),
+    Setting("ForceLocalPort", "bool", True, frozen=ERR_NOT_PERMITTED),
+    Setting("IncomingContextEngineId", "hex", "", read_only=True, where="read.context_engine_id"),
+    Setting("IncomingContextName", "str", "", read_only=True, where="read.context_name"),
+    Setting("ShowCacheForUser", "str", "", where="action.show_cache"),
+    Setting("SourceAddress", "str", "", read_only=True, where="read.source_address"),
+    Setting("SourcePort", "int", 0, read_only=True, where="read.source_port"),
+    Setting("TimeWindow", "int", 150, where="receiver.time_window", check=_non_negative),
     # UDP
     Setting("CaptureIPPacketInfo", "bool", False, effect=_WINDOWS),
     Setting("DelayHostResolution", "bool", False, effect=_NO_REMOTE),
     Setting("DestinationAddress", "str", "", read_only=True, effect=_WINDOWS),
-    Setting("DontFragment", "bool", False),
-    Setting("LocalHost", "str", ""),
-    Setting("LocalPort", "int", 162),
-    Setting("MaxPacketSize", "int", 65535),
+    Setting("DontFragment", "bool", False, frozen=ERR_NOT_PERMITTED),
+    Setting("LocalHost", "str", "", where="manager.local_host"),
+    Setting("LocalPort", "int", 162, where="manager.local_port"),
+    Setting("MaxPacketSize", "int", 65535, check=_packet_size, frozen=ERR_MAX_PACKET_SIZE_ACTIVE),
     Setting("QOSDSCPValue", "int", 0, effect=_WINDOWS),
     Setting("QOSTrafficType", "str", "0", effect=_WINDOWS),
-    Setting("ShareLocalPort", "bool", False),
+    Setting("ShareLocalPort", "bool", False, frozen=ERR_SHARE_PORT_ACTIVE),
     Setting("SourceIPAddress", "str", "", effect=_WINDOWS),
     Setting("SourceMacAddress", "str", "", effect=_WINDOWS),
-    Setting("UseConnection", "bool", False, effect=_NO_REMOTE),
-    Setting("UseIPv6", "bool", False),
+    Setting("UseConnection", "bool", False, effect=_NO_REMOTE, frozen=ERR_USE_CONNECTION_ACTIVE),
+    Setting("UseIPv6", "bool", False, frozen=ERR_NOT_PERMITTED),
     # Socket
     Setting("AbsoluteTimeout", "bool", False, effect="not valid for UDP (as the reference says)"),
     Setting("FirewallData", "str", "", effect="no firewall tunnelling for UDP; no effect"),
-    Setting("InBufferSize", "int", 0),
-    Setting("OutBufferSize", "int", 0),
+    Setting("InBufferSize", "int", 0, where="read.in_buffer_size", check=_non_negative),
+    Setting("OutBufferSize", "int", 0, where="read.out_buffer_size", check=_non_negative),
     # Base
-    Setting("BuildInfo", "str", "", read_only=True),
-    Setting("CodePage", "int", 65001),
-    Setting("LicenseInfo", "str", "", read_only=True),
+    Setting("BuildInfo", "str", "", read_only=True, where="read.build_info"),
+    Setting("CodePage", "int", 65001, where="action.code_page"),
+    Setting("LicenseInfo", "str", "", read_only=True, where="read.license_info"),
     Setting("MaskSensitive", "bool", True),
     Setting("ProcessIdleEvents", "bool", True, effect="no idle event loop in Python; no effect"),
-    Setting("SelectWaitMillis", "int", 20),
+    Setting("SelectWaitMillis", "int", 20, check=_non_negative),
     Setting("UseInternalSecurityAPI", "bool", True,
             effect="hashes use hashlib, ciphers pycryptodome, whatever the value"),
     # snmptrapmgr additions
-    Setting("MaxEngines", "int", 10000),
-    Setting("EventsPerCall", "int", 1024),
-    Setting("KernelDrops", "int", 0, read_only=True),
+    Setting("MaxEngines", "int", 10000, where="action.max_engines", check=_non_negative),
+    Setting("EventsPerCall", "int", 1024, check=_non_negative),
+    Setting("KernelDrops", "int", 0, read_only=True, where="read.kernel_drops"),
 ]
 
 _BY_NAME = {s.name.lower(): s for s in SETTINGS}
@@ -110,6 +149,14 @@ def parse(setting: Setting, text: str) -> object:
     else:
         return text
     raise SNMPTrapMgrError(ERR_INVALID_ARGUMENT, f"bad value {text!r} for {setting.name} ({setting.kind})")
+
+
+def check(setting: Setting, value: object) -> None:
+    """Raise 10022 (invalid argument) when ``value`` fails the setting's check."""
+    complaint = setting.check(value) if setting.check is not None else None
+    if complaint:
+        text = complaint if complaint.startswith("bad ") else f"{setting.name} {complaint}"
+        raise SNMPTrapMgrError(ERR_INVALID_ARGUMENT, text)
 
 
 def format_value(setting: Setting, value: object) -> str:

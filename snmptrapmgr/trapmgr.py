@@ -1,45 +1,38 @@
 """``SNMPTrapMgr``: the reference's class, as a thin facade.
 
-It owns a :class:`~snmptrapmgr.io.transport.UDPTransport` and a sans-IO
-:class:`~snmptrapmgr.receiver.Receiver`, moves datagrams from one to the
-other, and turns the receiver's events into ``on_xxx`` callbacks.  All
-protocol decisions are the receiver's; this module only wires and guards.
+It composes an :class:`~snmptrapmgr.io.endpoint.Endpoint` (the sans-IO
+receiver and its socket) and turns the endpoint's events into ``on_xxx``
+callbacks.  All protocol decisions are the receiver's; this module only
+wires and guards.  The object arrays and ``config()`` are mixins of their
+own (:mod:`objects`, :mod:`configure`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import socket
 import threading
 import time
 from typing import Any, Callable, Iterator, Optional
 
-from . import settings
+from .configure import Configurable
 from .errors import (
-    ERR_BAD_OBJECT_INDEX,
     ERR_INVALID_ARGUMENT,
     ERR_LOCAL_HOST_ACTIVE,
     ERR_LOCAL_PORT_ACTIVE,
-    ERR_MAX_PACKET_SIZE_ACTIVE,
-    ERR_MESSAGE_TOO_LONG,
-    ERR_NO_SUCH_OID,
     ERR_NOT_PERMITTED,
-    ERR_SHARE_PORT_ACTIVE,
-    ERR_USE_CONNECTION_ACTIVE,
     SNMPTrapMgrError,
 )
 from .events import (
-    TYPE_NAMES,
     SNMPTrapMgrBadPacketEventParams,
     SNMPTrapMgrDiscoveryRequestEventParams,
     SNMPTrapMgrErrorEventParams,
     SNMPTrapMgrInformRequestEventParams,
     SNMPTrapMgrPacketTraceEventParams,
     SNMPTrapMgrTrapEventParams,
-    object_value_bytes,
 )
-from .receiver import Hooks, Receiver
-from .io.transport import UDPTransport
+from .io.endpoint import Endpoint
+from .objects import ObjectArrays
 
 __all__ = ["SNMPTrapMgr"]
 
@@ -58,12 +51,12 @@ def _hook(name: str) -> property:
 
     def set_(self: "SNMPTrapMgr", handler: Handler) -> None:
         setattr(self, attr, handler)
-        setattr(self._receiver.hooks, hook_name, self._guard(handler, name) if handler else None)
+        setattr(self.endpoint.receiver.hooks, hook_name, self._guard(handler, name) if handler else None)
 
     return property(get, set_)
 
 
-class SNMPTrapMgr:
+class SNMPTrapMgr(ObjectArrays, Configurable):
     """A UDP listening point for SNMP v1/v2c/v3 traps and informs."""
 
     on_get_user_security_level = _hook("on_get_user_security_level")
@@ -72,17 +65,15 @@ class SNMPTrapMgr:
     on_hash_password = _hook("on_hash_password")
 
     def __init__(self) -> None:
-        self._receiver = Receiver(Hooks())
-        self._transport = UDPTransport()
-        self._config: dict[str, object] = {s.name: s.default for s in settings.SETTINGS}
+        self.endpoint = Endpoint()
+        self._init_config()
+        self._init_objects()
         self._active = False
         self.accept_data = True
         self._local_host = ""
         self._local_port = 162
         self._bound: tuple[str, int] = ("", 0)
         self.request_id = 1
-        self._objects: list = []
-        self._objects_owned = True
         self._current: Any = None
         self._source: tuple = ("", 0)
         self._stop = threading.Event()
@@ -127,11 +118,11 @@ class SNMPTrapMgr:
 
     @property
     def local_engine_id(self) -> bytes:
-        return self._receiver.local_engine_id
+        return self.endpoint.receiver.local_engine_id
 
     @local_engine_id.setter
     def local_engine_id(self, value: bytes) -> None:
-        self._receiver.local_engine_id = bytes(value)
+        self.endpoint.receiver.local_engine_id = bytes(value)
 
     @property
     def local_host(self) -> str:
@@ -155,95 +146,30 @@ class SNMPTrapMgr:
             raise SNMPTrapMgrError(ERR_INVALID_ARGUMENT, f"bad port {value}")
         self._local_port = int(value)
 
-    # ---------------------------------------------------------------- objects
-    @property
-    def obj_count(self) -> int:
-        return len(self._objects)
-
-    @obj_count.setter
-    def obj_count(self, value: int) -> None:
-        self.set_obj_count(value)
-
-    def get_obj_count(self) -> int:
-        return len(self._objects)
-
-    def set_obj_count(self, value: int) -> None:
-        if value < 0:
-            raise SNMPTrapMgrError(ERR_BAD_OBJECT_INDEX, f"bad object count {value}")
-        self._own_objects()
-        del self._objects[value:]
-        self._objects.extend(("", 5, None) for _ in range(value - len(self._objects)))
-
-    def _object(self, index: int) -> tuple:
-        if not 0 <= index < len(self._objects):
-            raise SNMPTrapMgrError(ERR_BAD_OBJECT_INDEX, f"bad object index {index}")
-        return self._objects[index]
-
-    def _own_objects(self) -> None:
-        if not self._objects_owned:
-            self._objects = list(self._objects)
-            self._objects_owned = True
-
-    def _set_object(self, index: int, position: int, value: Any) -> None:
-        entry = list(self._object(index))
-        entry[position] = value
-        self._own_objects()
-        self._objects[index] = tuple(entry)
-
-    def get_obj_id(self, obj_index: int) -> str:
-        return self._object(obj_index)[0]
-
-    def set_obj_id(self, obj_index: int, value: str) -> None:
-        self._set_object(obj_index, 0, value)
-
-    def get_obj_type(self, obj_index: int) -> int:
-        return self._object(obj_index)[1]
-
-    def set_obj_type(self, obj_index: int, value: int) -> None:
-        if value not in TYPE_NAMES:
-            raise SNMPTrapMgrError(ERR_INVALID_ARGUMENT, f"unknown object type {value}")
-        self._set_object(obj_index, 1, value)
-
-    def get_obj_type_string(self, obj_index: int) -> str:
-        return TYPE_NAMES.get(self._object(obj_index)[1], "")
-
-    def get_obj_value(self, obj_index: int) -> bytes:
-        return object_value_bytes(self._object(obj_index)[2])
-
-    def set_obj_value(self, obj_index: int, value: bytes) -> None:
-        self._set_object(obj_index, 2, bytes(value))
-
-    def value(self, oid: str) -> str:
-        """The value of ``oid`` among the current objects, decoded with CodePage."""
-        wanted = oid[1:] if oid.startswith(".") else oid
-        for entry in self._objects:
-            if entry[0] == wanted:
-                return object_value_bytes(entry[2]).decode(self._receiver.codec, "replace")
-        raise SNMPTrapMgrError(ERR_NO_SUCH_OID, f"no such OID: {oid}")
-
     def reset(self) -> None:
-        self._objects = []
-        self._objects_owned = True
+        self._init_objects()
         self.request_id = 1
+
+    def _codec(self) -> str:
+        return self.endpoint.receiver.codec
 
     # --------------------------------------------------------------- lifecycle
     def activate(self) -> None:
         if self._active:
             return
         cfg = self._config
-        self._bound = self._transport.open(
+        self._bound = self.endpoint.open(
             self._local_host, self._local_port,
             ipv6=bool(cfg["UseIPv6"]), share=bool(cfg["ShareLocalPort"]),
             force_port=bool(cfg["ForceLocalPort"]), rcvbuf=int(cfg["InBufferSize"]),
             sndbuf=int(cfg["OutBufferSize"]), dont_fragment=bool(cfg["DontFragment"]),
             max_packet=int(cfg["MaxPacketSize"]),
         )
-        self._receiver.usm.ensure_local_engine_id()  # informs and discovery need one
         self._active = True
         self._stop.clear()
 
     def deactivate(self) -> None:
-        self._transport.close()
+        self.endpoint.close()
         self._active = False
 
     def do_events(self) -> None:
@@ -252,7 +178,7 @@ class SNMPTrapMgr:
         if not self._active or not self.accept_data:
             time.sleep(wait)
             return
-        if not self.process_waiting() and self._transport.wait(wait):
+        if not self.process_waiting() and self.endpoint.wait(wait):
             self.process_waiting()
 
     def process_waiting(self, limit: Optional[int] = None) -> int:
@@ -265,33 +191,29 @@ class SNMPTrapMgr:
             return 0
         if limit is None:
             limit = max(1, int(self._config["EventsPerCall"]))
-        taken = 0
-        process = self._process
-        receive = self._transport.receive
-        while taken < limit:
-            batch = receive(limit - taken)
-            if not batch:
-                break
-            for data, address, oversized in batch:
-                process(data, address, oversized)
-            taken += len(batch)
-            if not self._active or not self.accept_data:
-                break
-        return taken
+        return self.endpoint.process_waiting(limit, self._process, self._accepting)
+
+    def _accepting(self) -> bool:
+        return self._active and self.accept_data
 
     def fileno(self) -> int:
         """The listening socket's file descriptor (-1 when inactive), for select / event loops."""
-        return self._transport.fileno()
+        return self.endpoint.fileno()
 
     @property
     def usm_stats(self) -> dict:
         """The RFC 3414 usmStats counters (and snmpInvalidMsgs...), for monitoring."""
-        return dict(self._receiver.usm.stats)
+        return dict(self.endpoint.receiver.usm.stats)
 
     @property
     def kernel_drops(self) -> int:
         """Datagrams the kernel dropped on this socket so far (SO_RXQ_OVFL / /proc); 0 if none."""
-        return self._transport.kernel_drops()
+        return self.endpoint.kernel_drops()
+
+    @property
+    def stop_requested(self) -> bool:
+        """True once stop() was called, until the next run()/serve_async() starts."""
+        return self._stop.is_set()
 
     def run(self, duration: Optional[float] = None) -> None:
         """Process events until stop() is called or ``duration`` seconds pass."""
@@ -308,10 +230,43 @@ class SNMPTrapMgr:
         self.run(None)
 
     async def serve_async(self, duration: Optional[float] = None) -> None:
-        """``run()`` on the running asyncio loop (loop.add_reader); see :mod:`snmptrapmgr.aio`."""
-        from .aio import serve
+        """``run()`` on the running asyncio loop: the socket is watched with ``loop.add_reader``.
 
-        await serve(self, duration)
+        Activates if needed and leaves the manager active on return (after
+        ``stop()`` or ``duration`` seconds).
+        """
+        loop = asyncio.get_running_loop()
+        if not self._active:
+            self.activate()
+        self._stop.clear()
+        done = loop.create_future()
+        fd = self.fileno()
+        handles: list = []
+
+        def finish_if_stopped() -> None:
+            if self._stop.is_set() and not done.done():
+                done.set_result(None)
+
+        def readable() -> None:
+            self.process_waiting()
+            finish_if_stopped()
+
+        def poll_stop() -> None:  # stop() may come from another thread or a signal
+            finish_if_stopped()
+            if not done.done():
+                handles.append(loop.call_later(0.05, poll_stop))
+
+        loop.add_reader(fd, readable)
+        try:
+            poll_stop()
+            try:
+                await asyncio.wait_for(asyncio.shield(done), duration)
+            except asyncio.TimeoutError:
+                pass
+        finally:
+            loop.remove_reader(fd)
+            for handle in handles:
+                handle.cancel()
 
     def stop(self) -> None:
         """Ask run() / serve_forever() to return (safe from another thread or a signal)."""
@@ -320,23 +275,19 @@ class SNMPTrapMgr:
     # ---------------------------------------------------------------- dispatch
     def _process(self, data: bytes, address: Any, oversized: bool = False) -> None:
         self._source = address
-        receiver = self._receiver
-        events = () if oversized else receiver.receive_datagram(data, address, time.time())
+        endpoint = self.endpoint
+        events = endpoint.events_for(data, address, time.time(), oversized)
         if self.on_packet_trace is not None:
+            receiver = endpoint.receiver
             shown = (receiver.last_decrypted or data) if receiver.decrypt_log_packets else data
             self._fire(self.on_packet_trace, "on_packet_trace",
                        SNMPTrapMgrPacketTraceEventParams(shown, 1, address[0], address[1]))
-        if oversized:
-            self._fire_bad_packet(receiver.bad_packet(
-                data, address, ERR_MESSAGE_TOO_LONG, "message can't be longer than MaxPacketSize"), address)
-            return
         for event in events:
             self._dispatch[type(event)](event, address)
 
     def _begin_event(self, event: Any) -> None:
         self._current = event
-        self._objects = event.varbinds
-        self._objects_owned = False
+        self._show_objects(event.varbinds)
 
     def _fire_trap(self, event: SNMPTrapMgrTrapEventParams, address: Any) -> None:
         # the hot path of a collector: _begin_event and _fire, inlined
@@ -369,7 +320,7 @@ class SNMPTrapMgr:
 
     def _send_reply(self, event: Any, address: Any) -> None:
         try:
-            reply = self._receiver.reply(event, address)
+            reply = self.endpoint.reply_for(event, address)
         except SNMPTrapMgrError as exc:
             self._error(exc.code, f"cannot build reply: {exc.message}")
             return
@@ -379,7 +330,7 @@ class SNMPTrapMgr:
             self._fire(self.on_packet_trace, "on_packet_trace",
                        SNMPTrapMgrPacketTraceEventParams(reply, 2, address[0], address[1]))
         try:
-            self._transport.send(reply, address)
+            self.endpoint.send(reply, address)
         except SNMPTrapMgrError as exc:
             self._error(exc.code, exc.message)
 
@@ -413,120 +364,31 @@ class SNMPTrapMgr:
 
     # ------------------------------------------------------------------ cache
     def add_engine(self, engine_id: bytes, engine_boots: int, engine_time: int) -> None:
-        self._receiver.cache.add_engine(bytes(engine_id), engine_boots, engine_time)
+        self.endpoint.receiver.cache.add_engine(bytes(engine_id), engine_boots, engine_time)
 
     def add_user(self, user: str, engine_id: bytes, authentication_protocol: int,
                  authentication_password: str, encryption_algorithm: int,
                  encryption_password: str) -> None:
-        self._receiver.cache.add_user(user, bytes(engine_id), authentication_protocol,
+        self.endpoint.receiver.cache.add_user(user, bytes(engine_id), authentication_protocol,
                                       authentication_password, encryption_algorithm,
                                       encryption_password)
 
     def remove_engine(self, engine_id: bytes) -> None:
-        self._receiver.cache.remove_engine(bytes(engine_id))
+        self.endpoint.receiver.cache.remove_engine(bytes(engine_id))
 
     def remove_user(self, user: str, engine_id: bytes) -> None:
-        self._receiver.cache.remove_user(user, bytes(engine_id))
+        self.endpoint.receiver.cache.remove_user(user, bytes(engine_id))
 
     def clear_cache(self) -> None:
-        self._receiver.cache.clear()
+        self.endpoint.receiver.cache.clear()
 
     def show_cache(self, user: Optional[str] = None) -> None:
-        for entry in self._receiver.cache.entries(user):
+        for entry in self.endpoint.receiver.cache.entries(user):
             if self.on_cache_entry is not None:
                 self._fire(self.on_cache_entry, "on_cache_entry", entry)
 
     def hash_passwords(self) -> None:
-        self._receiver.cache.hash_passwords()
-
-    # ----------------------------------------------------------------- config
-    def config(self, configuration_string: str) -> str:
-        """Config("Name=Value") sets a setting; Config("Name") reads it as a string."""
-        name, sep, text = configuration_string.partition("=")
-        setting = settings.lookup(name)
-        if not sep:
-            return settings.format_value(setting, self._read_setting(setting.name))
-        if setting.read_only:
-            raise SNMPTrapMgrError(ERR_NOT_PERMITTED, f"{setting.name} is read-only")
-        self._apply_setting(setting.name, settings.parse(setting, text))
-        return ""
-
-    def _read_setting(self, name: str) -> object:
-        receiver = self._receiver
-        current = self._current
-        if name == "LocalHost":
-            return self._local_host
-        if name == "LocalPort":
-            return self.local_port
-        if name == "SourceAddress":
-            return self._source[0]
-        if name == "SourcePort":
-            return self._source[1]
-        if name == "IncomingContextEngineId":
-            return getattr(current, "context_engine_id", b"")
-        if name == "IncomingContextName":
-            return getattr(current, "context_name", b"").decode(receiver.codec, "replace")
-        if name == "TimeWindow":
-            return receiver.time_window
-        if name == "CompatibilityMode":
-            return receiver.compatibility_mode
-        if name == "DecryptLogPackets":
-            return receiver.decrypt_log_packets
-        if name in ("InBufferSize", "OutBufferSize") and self._active:
-            return self._transport.buffer_sizes()[0 if name == "InBufferSize" else 1]
-        if name == "KernelDrops":
-            return self.kernel_drops
-        if name == "BuildInfo":
-            from . import __version__, implementation
-            return f"snmptrapmgr {__version__} ({implementation})"
-        if name == "LicenseInfo":
-            return "MIT license, open source"
-        return self._config[name]
-
-    def _apply_setting(self, name: str, value: Any) -> None:
-        receiver = self._receiver
-        if name == "LocalHost":
-            self.local_host = value
-        elif name == "LocalPort":
-            self.local_port = value
-        elif name == "MaxPacketSize":
-            if self._active:
-                raise SNMPTrapMgrError(ERR_MAX_PACKET_SIZE_ACTIVE, "cannot change MaxPacketSize while active")
-            if not 1 <= value <= 65535:
-                raise SNMPTrapMgrError(ERR_INVALID_ARGUMENT, f"bad MaxPacketSize {value}")
-        elif name == "ShareLocalPort" and self._active:
-            raise SNMPTrapMgrError(ERR_SHARE_PORT_ACTIVE, "cannot change ShareLocalPort while active")
-        elif name == "UseConnection" and self._active:
-            raise SNMPTrapMgrError(ERR_USE_CONNECTION_ACTIVE, "cannot change UseConnection while active")
-        elif name in ("UseIPv6", "ForceLocalPort", "DontFragment") and self._active:
-            raise SNMPTrapMgrError(ERR_NOT_PERMITTED, f"cannot change {name} while active")
-        elif name == "TimeWindow":
-            if value < 0:
-                raise SNMPTrapMgrError(ERR_INVALID_ARGUMENT, "TimeWindow must not be negative")
-            receiver.time_window = value
-        elif name == "CompatibilityMode":
-            if value not in (0, 1, 2):
-                raise SNMPTrapMgrError(ERR_INVALID_ARGUMENT, "CompatibilityMode is 0, 1 or 2")
-            receiver.compatibility_mode = value
-        elif name == "DecryptLogPackets":
-            receiver.decrypt_log_packets = value
-        elif name == "CodePage":
-            receiver.codec = settings.codec_for(value)
-        elif name in ("SelectWaitMillis", "EventsPerCall", "InBufferSize", "OutBufferSize", "MaxEngines"):
-            if value < 0:
-                raise SNMPTrapMgrError(ERR_INVALID_ARGUMENT, f"{name} must not be negative")
-            if name == "MaxEngines":
-                receiver.cache.max_engines = value
-        elif name in ("AuthenticationKey", "EncryptionKey"):
-            current = self._current
-            wanted = 1 if name == "AuthenticationKey" else 2
-            if getattr(current, "password_type", None) == wanted:
-                current.key = value
-        elif name == "ShowCacheForUser":
-            self._config[name] = value
-            self.show_cache(value)
-            return
-        self._config[name] = value
+        self.endpoint.receiver.cache.hash_passwords()
 
     # ------------------------------------------------------------ iteration
     def __iter__(self) -> Iterator[Any]:

@@ -441,7 +441,7 @@ class Collector:
                 mgr.config(f"MaxEngines={int(config.max_engines)}")
             if self.share_port:
                 mgr.config("ShareLocalPort=True")
-            mgr._receiver.communities = communities
+            mgr.endpoint.communities = communities
             for user in config.users:
                 mgr.add_user(user.name, user.engine_id, user.auth_protocol, user.auth_password,
                              user.priv_protocol, user.priv_password)
@@ -460,7 +460,7 @@ class Collector:
         out = []
         for mgr in self.managers:
             out.append((mgr.local_host or "0.0.0.0", mgr.local_port, int(mgr.config("InBufferSize")),
-                        mgr._transport.rcvbuf_forced))
+                        mgr.endpoint.receive_buffer_forced))
         return out
 
     # ------------------------------------------------------------- handlers

@@ -55,10 +55,10 @@ class Counters:
     def as_dict(self) -> dict:
         received = bad = drops = 0
         for mgr in self._managers:
-            counters = mgr._receiver.counters
-            received += counters.get("received", 0)
-            bad += counters.get("bad_packets", 0)
-            drops += mgr.kernel_drops if mgr.active else mgr._transport._drops
+            counters = mgr.endpoint.counters()
+            received += counters.received
+            bad += counters.bad_packets
+            drops += counters.kernel_drops
         return {
             "received": received,
             "delivered": self.delivered,

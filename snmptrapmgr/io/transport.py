@@ -14,10 +14,11 @@ import socket
 import sys
 from typing import Any, Optional
 
-from . import batch as _recv
+from . import batch
 
 from ..errors import (
     ERR_ACCESS_DENIED,
+    ERR_WOULD_BLOCK,
     ERR_ADDRESS_IN_USE,
     ERR_CANNOT_ASSIGN_ADDRESS,
     ERR_INVALID_ARGUMENT,
@@ -88,10 +89,9 @@ class UDPTransport:
     def __init__(self) -> None:
         self.sock: Optional[socket.socket] = None
         self.max_packet = 65535
-        self._buffer = bytearray(0)
-        self._view = memoryview(self._buffer)
-        self._batch: Any = None
         self.rcvbuf_forced = False
+        self._batch: Any = None
+        self._drops = 0
 
     def open(self, host: str, port: int, *, ipv6: bool = False, share: bool = False,
              force_port: bool = True, rcvbuf: int = 0, sndbuf: int = 0,
@@ -106,9 +106,9 @@ class UDPTransport:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if rcvbuf > 0:
                 self.rcvbuf_forced = _set_rcvbuf(sock, rcvbuf)
-            if _recv.SO_RXQ_OVFL is not None:
+            if batch.SO_RXQ_OVFL is not None:
                 try:  # the kernel's drop counter rides on received datagrams
-                    sock.setsockopt(socket.SOL_SOCKET, _recv.SO_RXQ_OVFL, 1)
+                    sock.setsockopt(socket.SOL_SOCKET, batch.SO_RXQ_OVFL, 1)
                 except OSError:
                     pass
             if sndbuf > 0:
@@ -129,10 +129,7 @@ class UDPTransport:
             raise
         self.sock = sock
         self.max_packet = max_packet
-        # one byte more than allowed, so an oversized datagram shows as truncated
-        self._buffer = bytearray(max_packet + 1)
-        self._view = memoryview(self._buffer)
-        self._batch = _recv.BatchReceiver(sock, 64, max_packet)
+        self._batch = batch.BatchReceiver(sock, 64, max_packet)
         self._drops = 0
         address = sock.getsockname()
         return address[0], address[1]
@@ -143,8 +140,6 @@ class UDPTransport:
             self.sock.close()
             self.sock = None
             self._batch = None
-
-    _drops = 0
 
     def kernel_drops(self) -> int:
         """Datagrams the kernel dropped for this socket (full buffer...), never silent.
@@ -179,45 +174,19 @@ class UDPTransport:
         return bool(readable)
 
     def receive(self, limit: int) -> list[tuple[bytes, Any, bool]]:
-        """Up to ``limit`` waiting datagrams as (data, address, oversized)."""
-        if self._batch is not None:
-            return self._batch.receive(limit)
-        sock = self.sock
-        if sock is None:
+        """Up to ``limit`` waiting datagrams as (data, address, oversized); [] when closed."""
+        if self._batch is None:
             return []
-        out = []
-        view = self._view
-        size = len(self._buffer)
-        recv = sock.recvfrom_into
-        for _ in range(limit):
-            try:
-                count, address = recv(self._buffer, size)
-            except (BlockingIOError, InterruptedError):
-                break
-            except ConnectionRefusedError:
-                continue  # ICMP port unreachable from an earlier reply
-            except OSError:
-                break
-            if count > self.max_packet:
-                out.append((bytes(view[:self.max_packet]), address, True))
-            else:
-                out.append((bytes(view[:count]), address, False))
-        return out
+        return self._batch.receive(limit)
 
     def send(self, data: bytes, address: Any) -> None:
+        """Send one datagram now or fail: never waits, so an event loop is never blocked."""
         if self.sock is None:
             return
         try:
             self.sock.sendto(data, address)
         except BlockingIOError:
-            # a full send buffer: wait briefly once, then give up on this reply
-            if self.wait_writable(0.05):
-                self.sock.sendto(data, address)
+            raise SNMPTrapMgrError(ERR_WOULD_BLOCK, f"send buffer full: reply to {address[0]}:"
+                                   f"{address[1]} dropped") from None
         except OSError as exc:
             raise _socket_error(exc, f"cannot send to {address[0]}:{address[1]}") from None
-
-    def wait_writable(self, timeout: float) -> bool:
-        if self.sock is None:
-            return False
-        _, writable, _ = select.select([], [self.sock], [], timeout)
-        return bool(writable)
