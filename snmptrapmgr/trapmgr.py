@@ -66,6 +66,7 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
 
     def __init__(self) -> None:
         self.endpoint = Endpoint()
+        self._receive_datagram = self.endpoint.receiver.receive_datagram
         self._init_config()
         self._init_objects()
         self._active = False
@@ -275,10 +276,12 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
     # ---------------------------------------------------------------- dispatch
     def _process(self, data: bytes, address: Any, oversized: bool = False) -> None:
         self._source = address
-        endpoint = self.endpoint
-        events = endpoint.events_for(data, address, time.time(), oversized)
+        if oversized:
+            events = self.endpoint.events_for(data, address, 0.0, True)
+        else:  # the hot path: straight to the sans-IO receiver
+            events = self._receive_datagram(data, address, time.time())
         if self.on_packet_trace is not None:
-            receiver = endpoint.receiver
+            receiver = self.endpoint.receiver
             shown = (receiver.last_decrypted or data) if receiver.decrypt_log_packets else data
             self._fire(self.on_packet_trace, "on_packet_trace",
                        SNMPTrapMgrPacketTraceEventParams(shown, 1, address[0], address[1]))
