@@ -34,14 +34,6 @@ class ObjectArrays:
     def _codec(self) -> str:
         raise NotImplementedError  # the facade: the CodePage codec
 
-    @property
-    def obj_count(self) -> int:
-        return len(self._objects)
-
-    @obj_count.setter
-    def obj_count(self, value: int) -> None:
-        self.set_obj_count(value)
-
     def get_obj_count(self) -> int:
         return len(self._objects)
 
@@ -51,6 +43,8 @@ class ObjectArrays:
         self._own_objects()
         del self._objects[value:]
         self._objects.extend(("", 5, None) for _ in range(value - len(self._objects)))
+
+    obj_count = property(get_obj_count, set_obj_count)
 
     def _object(self, index: int) -> tuple:
         if not 0 <= index < len(self._objects):

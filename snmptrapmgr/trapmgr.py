@@ -70,11 +70,11 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
         self._init_config()
         self._init_objects()
         self._active = False
-        self.accept_data = True
+        self._accept_data = True
         self._local_host = ""
         self._local_port = 162
         self._bound: tuple[str, int] = ("", 0)
-        self.request_id = 1
+        self._request_id = 1
         self._current: Any = None
         self._source: tuple = ("", 0)
         self._stop = threading.Event()
@@ -106,46 +106,63 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
         self.deactivate()
 
     # --------------------------------------------------------------- properties
-    @property
-    def active(self) -> bool:
+    # The reference's pattern: get_x / set_x methods beside x = property(get_x, set_x).
+    def get_accept_data(self) -> bool:
+        return self._accept_data
+
+    def set_accept_data(self, value: bool) -> None:
+        self._accept_data = bool(value)
+
+    accept_data = property(get_accept_data, set_accept_data)
+
+    def get_active(self) -> bool:
         return self._active
 
-    @active.setter
-    def active(self, value: bool) -> None:
+    def set_active(self, value: bool) -> None:
         if value and not self._active:
             self.activate()
         elif not value and self._active:
             self.deactivate()
 
-    @property
-    def local_engine_id(self) -> bytes:
+    active = property(get_active, set_active)
+
+    def get_local_engine_id(self) -> bytes:
         return self.endpoint.receiver.local_engine_id
 
-    @local_engine_id.setter
-    def local_engine_id(self, value: bytes) -> None:
+    def set_local_engine_id(self, value: bytes) -> None:
         self.endpoint.receiver.local_engine_id = bytes(value)
 
-    @property
-    def local_host(self) -> str:
+    local_engine_id = property(get_local_engine_id, set_local_engine_id)
+
+    def get_local_host(self) -> str:
         return self._local_host
 
-    @local_host.setter
-    def local_host(self, value: str) -> None:
+    def set_local_host(self, value: str) -> None:
         if self._active:
             raise SNMPTrapMgrError(ERR_LOCAL_HOST_ACTIVE, "cannot change local_host while active")
         self._local_host = value or ""
 
-    @property
-    def local_port(self) -> int:
+    local_host = property(get_local_host, set_local_host)
+
+    def get_local_port(self) -> int:
         return self._bound[1] if self._active else self._local_port
 
-    @local_port.setter
-    def local_port(self, value: int) -> None:
+    def set_local_port(self, value: int) -> None:
         if self._active:
             raise SNMPTrapMgrError(ERR_LOCAL_PORT_ACTIVE, "you cannot change the local_port while the class is active")
         if not 0 <= int(value) <= 65535:
             raise SNMPTrapMgrError(ERR_INVALID_ARGUMENT, f"bad port {value}")
         self._local_port = int(value)
+
+    local_port = property(get_local_port, set_local_port)
+
+    def get_request_id(self) -> int:
+        return self._request_id
+
+    def set_request_id(self, value: int) -> None:
+        self._request_id = int(value)
+
+    request_id = property(get_request_id, set_request_id)
 
     def reset(self) -> None:
         self._init_objects()
@@ -176,7 +193,7 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
     def do_events(self) -> None:
         """Deliver every waiting datagram (bounded per call); else wait SelectWaitMillis."""
         wait = int(self._config["SelectWaitMillis"]) / 1000.0
-        if not self._active or not self.accept_data:
+        if not self._active or not self._accept_data:
             time.sleep(wait)
             return
         if not self.process_waiting() and self.endpoint.wait(wait):
@@ -188,14 +205,14 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
         Returns how many datagrams were taken from the socket.  This is what
         an event loop calls when the socket is readable (see ``fileno()``).
         """
-        if not self._active or not self.accept_data:
+        if not self._active or not self._accept_data:
             return 0
         if limit is None:
             limit = max(1, int(self._config["EventsPerCall"]))
         return self.endpoint.process_waiting(limit, self._process, self._accepting)
 
     def _accepting(self) -> bool:
-        return self._active and self.accept_data
+        return self._active and self._accept_data
 
     def fileno(self) -> int:
         """The listening socket's file descriptor (-1 when inactive), for select / event loops."""

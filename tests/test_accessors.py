@@ -1,0 +1,82 @@
+"""Every get_x / set_x pair the reference documents exists and behaves as its property.
+
+The list comes from the reference itself (``def get_x(...)`` lines), so a
+property added there without its pair here fails this test.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from snmptrapmgr import SNMPTrapMgr, SNMPTrapMgrError
+
+# shared/ lies beside the checkout (here and in CI)
+SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "SNMPTrapMgr-reference.txt"
+TEXT = SPEC.read_text(encoding="utf-8", errors="replace")
+# properties: "x = property(get_x, set_x)" or "x = property(get_x)"
+PROPERTIES = re.findall(r"^(\w+) = property\(get_(\w+)(?:, set_(\w+))?\)", TEXT, re.M)
+INDEXED = sorted(set(re.findall(r"^def get_(obj_\w+)\(obj_index", TEXT, re.M)))
+SAMPLES = {"accept_data": False, "local_engine_id": b"\x80\x00\x1f\x88\x04test", "local_host": "127.0.0.1",
+           "local_port": 0, "obj_count": 3, "request_id": 4242}
+
+
+def test_the_reference_lists_properties():
+    assert len(PROPERTIES) >= 7, PROPERTIES
+    assert {"get_obj_id", "get_obj_value"} <= {f"get_{n}" for n in INDEXED}
+
+
+@pytest.mark.parametrize("name, getter, setter", PROPERTIES, ids=[p[0] for p in PROPERTIES])
+def test_property_pair_exists_and_agrees(impl, name, getter, setter):
+    mgr = SNMPTrapMgr()
+    assert isinstance(getattr(type(mgr), name), property), name
+    get = getattr(mgr, f"get_{getter}")
+    assert get() == getattr(mgr, name)
+    if not setter:
+        assert not hasattr(mgr, f"set_{name}")
+        return
+    set_ = getattr(mgr, f"set_{setter}")
+    if name == "active":  # set_active(True) binds, as the property does
+        mgr.set_local_port(0)
+        mgr.set_local_host("127.0.0.1")
+        set_(True)
+        try:
+            assert mgr.active and get() is True and mgr.local_port != 0
+        finally:
+            set_(False)
+        assert mgr.active is False
+        return
+    set_(SAMPLES[name])
+    assert get() == getattr(mgr, name) == SAMPLES[name]
+    setattr(mgr, name, get())  # the property's setter takes what the getter gives
+
+
+@pytest.mark.parametrize("name", INDEXED)
+def test_indexed_accessors_exist(impl, name):
+    mgr = SNMPTrapMgr()
+    mgr.set_obj_count(1)
+    assert callable(getattr(mgr, f"get_{name}"))
+    with pytest.raises(SNMPTrapMgrError) as err:
+        getattr(mgr, f"get_{name}")(5)
+    assert err.value.code == 301
+
+
+def test_setters_reject_as_the_property_does(impl):
+    mgr = SNMPTrapMgr()
+    with pytest.raises(SNMPTrapMgrError) as err:
+        mgr.set_local_port(70000)
+    assert err.value.code == 10022
+    mgr.set_local_host("127.0.0.1")
+    mgr.set_local_port(0)
+    mgr.set_active(True)
+    try:
+        with pytest.raises(SNMPTrapMgrError) as err:
+            mgr.set_local_port(1)
+        assert err.value.code == 106
+        with pytest.raises(SNMPTrapMgrError) as err:
+            mgr.set_local_host("::1")
+        assert err.value.code == 107
+    finally:
+        mgr.set_active(False)
