@@ -16,19 +16,19 @@ import argparse
 import sys
 from typing import Optional, Sequence, TextIO
 
-from .collector.service import (
+from .collector.config import (
     DEFAULT_RCVBUF,
-    Collector,
     CollectorConfig,
     ConfigError,
-    LineWriter,
     apply_snmptrapd_conf,
     config_from_toml,
     load_toml,
-    run_workers,
 )
+from .collector.outputs import create
+from .collector.service import Collector
+from .collector.snmptrapd_conf import CommunitySpec, parse_address, user_summary
+from .collector.workers import run_workers
 from .errors import SNMPTrapMgrError
-from .collector.snmptrapd_conf import CommunitySpec, _parse_address
 
 __all__ = ["main", "build_parser", "listen"]
 
@@ -80,7 +80,10 @@ def _build_config(args: argparse.Namespace) -> CollectorConfig:
             apply_snmptrapd_conf(config, path)
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    cli_listen = [_parse_address(a) for a in args.listen]
+    try:
+        cli_listen = [parse_address(a) for a in args.listen]
+    except ValueError as exc:
+        raise ConfigError(f"--listen: {exc}") from None
     if args.host is not None or args.port is not None:
         host = args.host if args.host is not None else "0.0.0.0"
         cli_listen.append((host or "0.0.0.0", 162 if args.port is None else args.port))
@@ -124,11 +127,14 @@ def listen(args: argparse.Namespace, err: TextIO = sys.stderr) -> int:
             err.flush()
         return run_workers(config, err, args.duration, on_bound=bound)
     try:
-        writer = LineWriter(config.output)
+        outputs = [create(spec) for spec in config.output_specs()]
+    except ConfigError as exc:
+        err.write(f"snmptrapmgr: {exc}\n")
+        return 2
     except OSError as exc:
         err.write(f"snmptrapmgr: cannot open {config.output}: {exc.strerror}\n")
         return 1
-    collector = Collector(config, writer, err)
+    collector = Collector(config, outputs, err)
     try:
         collector.open()
     except SNMPTrapMgrError as exc:
@@ -153,7 +159,7 @@ def _notes(config: CollectorConfig, err: TextIO) -> None:
     for note in config.notes:
         err.write(f"snmptrapmgr: {note}\n")
     if config.users:
-        names = ", ".join(f"{u.name}@{u.engine_id.hex() or '*'}" for u in config.users)
+        names = ", ".join(user_summary(u) for u in config.users)
         err.write(f"snmptrapmgr: v3 users: {names}\n")
 
 

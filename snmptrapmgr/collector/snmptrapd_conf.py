@@ -44,7 +44,7 @@ from ..io.transport import resolve_host
 __all__ = [
     "AUTH_PROTOCOLS", "PRIV_PROTOCOLS", "UserSpec", "CommunitySpec", "TrapdConf",
     "parse_snmptrapd_conf", "read_snmptrapd_conf", "compatibility_mode_for",
-    "parse_engine_id", "parse_source",
+    "parse_engine_id", "parse_source", "parse_address", "user_summary",
 ]
 
 #: net-snmp name -> SNMPTrapMgr auth protocol code
@@ -130,8 +130,11 @@ def parse_source(text: str) -> Optional[list]:
     return [ipaddress.ip_network(address) for address in resolve_host(text)]
 
 
-def _parse_address(spec: str, default_port: int = 162) -> tuple:
-    """snmpTrapdAddr / listen syntax: [udp:|udp6:]host[:port], [v6]:port, or port."""
+def parse_address(spec: str, default_port: int = 162) -> tuple:
+    """snmpTrapdAddr / listen syntax: [udp:|udp6:]host[:port], [v6]:port, or port.
+
+    Raises ValueError naming the address when its port is not 0..65535.
+    """
     text = spec.strip()
     v6 = False
     for prefix in ("udp6:", "udpv6:", "udpipv6:", "udp:"):
@@ -140,16 +143,22 @@ def _parse_address(spec: str, default_port: int = 162) -> tuple:
             text = text[len(prefix):]
             break
     if text.isdigit():
-        return ("::" if v6 else "0.0.0.0", int(text))
+        return "::" if v6 else "0.0.0.0", _port(text, spec)
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") else default_port
+        return host, _port(rest[1:], spec) if rest.startswith(":") else default_port
     if text.count(":") > 1:  # bare IPv6 address
         return text, default_port
     host, sep, port = text.rpartition(":")
     if sep and port.isdigit():
-        return host or ("::" if v6 else "0.0.0.0"), int(port)
+        return host or ("::" if v6 else "0.0.0.0"), _port(port, spec)
     return text, default_port
+
+
+def _port(text: str, spec: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise ValueError(f"bad port in {spec!r}: expected 0..65535")
+    return int(text)
 
 
 def _create_user(args: list, origin: str) -> UserSpec:
@@ -233,7 +242,7 @@ def parse_snmptrapd_conf(text: str, name: str = "snmptrapd.conf") -> TrapdConf:
             elif low == "snmptrapdaddr":
                 for spec in " ".join(args).split(","):
                     if spec.strip():
-                        conf.listen.append(_parse_address(spec))
+                        conf.listen.append(parse_address(spec))
             else:
                 raise ValueError(f"{keyword} lines are not supported by snmptrapmgr; line not used")
         except (ValueError, OSError, SNMPTrapMgrError) as exc:

@@ -1,9 +1,9 @@
 """Collector counters: what was received, delivered, rejected and lost.
 
-``Counters`` is filled by the collector's handlers (delivered, auth failures,
-reports and responses sent) and completed from each manager's receiver
-(received, bad packets) and socket (kernel drops: SO_RXQ_OVFL and
-/proc/net/udp).  ``format_line`` is the one-line text written to stderr
+``Counters`` is filled by the collector's handlers (auth failures, reports
+and responses sent) and completed from each manager's endpoint (received,
+bad packets, kernel drops: SO_RXQ_OVFL and /proc/net/udp) and from the
+delivery (delivered: taken by every output).  ``format_line`` is the one-line text written to stderr
 every ``--stats-interval`` seconds and on exit; ``as_dict`` is what workers
 hand to the parent, which adds them up.
 """
@@ -38,30 +38,31 @@ FIELDS = ("received", "delivered", "bad_packets", "auth_failures", "reports_sent
 class Counters:
     """Counters of one collector process (one or more listening managers)."""
 
-    __slots__ = ("delivered", "auth_failures", "reports_sent", "responses_sent", "rejected",
-                 "_managers")
+    __slots__ = ("auth_failures", "reports_sent", "responses_sent", "rejected", "managers", "delivery")
 
     def __init__(self) -> None:
-        self.delivered = 0
         self.auth_failures = 0   # bad packets with an auth code, plus collector ACL rejections
         self.reports_sent = 0
         self.responses_sent = 0
         self.rejected = 0        # notifications dropped by the collector's ACLs (also auth failures)
-        self._managers: list = []
+        self.managers: list = []
+        self.delivery: Any = None
 
-    def watch(self, managers: Iterable[Any]) -> None:
-        self._managers = list(managers)
+    def watch(self, managers: Iterable[Any], delivery: Any) -> None:
+        """Read received/bad/drops from ``managers``' endpoints and delivered from ``delivery``."""
+        self.managers = list(managers)
+        self.delivery = delivery
 
     def as_dict(self) -> dict:
         received = bad = drops = 0
-        for mgr in self._managers:
+        for mgr in self.managers:
             counters = mgr.endpoint.counters()
             received += counters.received
             bad += counters.bad_packets
             drops += counters.kernel_drops
         return {
             "received": received,
-            "delivered": self.delivered,
+            "delivered": self.delivery.delivered() if self.delivery is not None else 0,
             "bad_packets": bad,
             "auth_failures": self.auth_failures,
             "reports_sent": self.reports_sent,

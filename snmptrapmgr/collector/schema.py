@@ -1,0 +1,260 @@
+"""The collector's JSON schema, written once: one notification -> one JSON object.
+
+:func:`format_notification` is the one definition: it builds the JSON text
+of a trap or inform by hand (``json.dumps`` of a dict costs several
+microseconds per trap) and every output writes or publishes that text.
+:func:`notification_to_dict` is the same object parsed back, for Python
+callers (``snmptrapmgr.output`` re-exports it).  Changes are additive only:
+alerting and storage systems parse these lines (tests/data/golden_listen.jsonl).
+
+Fields, in this order: ``time`` (UTC ISO 8601, microseconds, ``Z``),
+``source`` {address, port}, ``version`` ("v1", "v2c", "v3"), ``pdu``
+("trap", "inform"); v1/v2c ``community`` (text; a community that is not
+valid UTF-8 is lowercase hex with ``"community_encoding": "hex"`` after it,
+so two communities never print the same); v3 ``user``, ``security_level``,
+``engine_id``, ``context_engine_id`` (hex), ``context_name``; then
+``request_id``, ``trap_oid`` (the reference's form), ``trap_oid_rfc3584``,
+``uptime`` (TimeTicks); v1 only ``enterprise``, ``agent_address``,
+``generic_trap``, ``specific_trap``; and ``varbinds``: a list of
+{oid, type, value}.  Values are JSON-natural: numbers as numbers, OIDs and
+addresses as text, printable octet strings as text, other octets as
+lowercase hex with ``"encoding": "hex"`` beside them, NULL and the
+exception values as null.
+
+Two caches save most of the formatting, because devices repeat themselves.
+Both are bounded by entries *and* by bytes, and what cannot be cached
+cheaply is not cached at all (formatted every time), so a flood of large,
+distinct, valid notifications leaves memory flat:
+
+* varbinds (key: the decoded (oid, type, value) tuple): at most
+  :data:`VARBIND_CACHE_ENTRIES` entries and :data:`VARBIND_CACHE_BYTES`
+  counted bytes; an OID text or a value longer than
+  :data:`VARBIND_CACHE_ITEM` characters/octets is never cached;
+* headers (key: event class, source address and port, version,
+  community): at most :data:`HEADER_CACHE_ENTRIES` entries and
+  :data:`HEADER_CACHE_BYTES` counted bytes; a community longer than
+  :data:`HEADER_CACHE_COMMUNITY` octets (the longest SnmpAdminString) is
+  never cached.
+
+An entry counts its key's and its text's lengths plus
+:data:`ENTRY_OVERHEAD` bytes for the objects around them; a full cache is
+emptied and refilled by the traffic that follows (cheap, and no ordering
+to maintain on the hot path).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from json.encoder import encode_basestring as _quote  # C-accelerated, like json.dumps(ensure_ascii=False)
+from typing import Any, NamedTuple
+
+from ..events import TYPE_NAMES, SNMPTrapMgrInformRequestEventParams
+
+__all__ = [
+    "format_notification", "notification_to_dict", "octets_to_json", "Clock", "TextCache",
+    "cache_sizes", "clear_caches",
+    "VARBIND_CACHE_ENTRIES", "VARBIND_CACHE_BYTES", "VARBIND_CACHE_ITEM",
+    "HEADER_CACHE_ENTRIES", "HEADER_CACHE_BYTES", "HEADER_CACHE_COMMUNITY", "ENTRY_OVERHEAD",
+]
+
+VARBIND_CACHE_ENTRIES = 8192
+VARBIND_CACHE_BYTES = 4 << 20
+VARBIND_CACHE_ITEM = 128
+HEADER_CACHE_ENTRIES = 4096
+HEADER_CACHE_BYTES = 2 << 20
+HEADER_CACHE_COMMUNITY = 255
+#: bytes counted per entry beyond its characters: the key tuple, the str/bytes headers, the dict slot
+ENTRY_OVERHEAD = 256
+
+_VERSIONS = {1: '"v1"', 2: '"v2c"', 3: '"v3"'}
+_INTEGERS = frozenset((0x02, 0x41, 0x42, 0x43, 0x46, 0x47))
+_OCTETS = frozenset((0x04, 0x44, 0x45))
+_TEXT = frozenset((0x06, 0x40))  # decoder-made dotted text: digits and dots only
+# '{"oid":"' + oid + <one of these> + value + '}'
+_TYPE_PART = {t: f'","type":"{name}","value":' for t, name in TYPE_NAMES.items()}
+
+
+def octets_to_json(value: bytes) -> tuple[str, bool]:
+    """(text, is_hex): printable UTF-8 as text, anything else as hex."""
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.hex(), True
+    if text.isprintable() or all(c.isprintable() or c in "\r\n\t" for c in text):
+        return text, False
+    return value.hex(), True
+
+
+class Clock:
+    """UTC ISO-8601 text of an epoch float, exactly as datetime's isoformat, cached per second."""
+
+    __slots__ = ("second", "prefix")
+
+    def __init__(self) -> None:
+        self.second = None
+        self.prefix = ""
+
+    def iso(self, stamp: float) -> str:
+        frac, whole = math.modf(stamp)
+        micro = round(frac * 1e6)
+        if micro >= 1000000:
+            whole += 1.0
+            micro -= 1000000
+        elif micro < 0:
+            whole -= 1.0
+            micro += 1000000
+        if whole != self.second:
+            self.second = whole
+            self.prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(whole))
+        return self.prefix + str(1000000 + micro)[1:] + "Z"
+
+
+class TextCache:
+    """key -> JSON text, bounded by entries and by counted bytes (emptied when either is reached)."""
+
+    __slots__ = ("entries", "get", "size", "max_entries", "max_bytes")
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.entries: dict = {}
+        self.get = self.entries.get
+        self.size = 0
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+
+    def put(self, key: Any, text: str, cost: int) -> None:
+        """Keep ``text`` for ``key``; ``cost``: the key's own characters/octets."""
+        cost += len(text) + ENTRY_OVERHEAD
+        if len(self.entries) >= self.max_entries or self.size + cost > self.max_bytes:
+            self.clear()
+        self.entries[key] = text
+        self.size += cost
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.size = 0
+
+
+class CacheSize(NamedTuple):
+    entries: int
+    bytes: int  # counted as documented above, not measured
+
+
+_CLOCK = Clock()
+_VARBIND_CACHE = TextCache(VARBIND_CACHE_ENTRIES, VARBIND_CACHE_BYTES)
+_HEADER_CACHE = TextCache(HEADER_CACHE_ENTRIES, HEADER_CACHE_BYTES)
+
+
+def cache_sizes() -> dict:
+    """{"varbinds": CacheSize, "headers": CacheSize}: what the formatting caches hold now."""
+    return {"varbinds": CacheSize(len(_VARBIND_CACHE.entries), _VARBIND_CACHE.size),
+            "headers": CacheSize(len(_HEADER_CACHE.entries), _HEADER_CACHE.size)}
+
+
+def clear_caches() -> None:
+    _VARBIND_CACHE.clear()
+    _HEADER_CACHE.clear()
+
+
+def _varbind(oid: str, obj_type: int, value: Any) -> str:
+    head = _TYPE_PART.get(obj_type)
+    if head is None:
+        head = f'","type":{_quote(str(obj_type))},"value":'
+    if obj_type in _INTEGERS:
+        return f'{{"oid":"{oid}{head}{value}}}'
+    if obj_type in _OCTETS or isinstance(value, bytes):
+        text, is_hex = octets_to_json(value)
+        if is_hex:
+            return f'{{"oid":"{oid}{head}"{text}","encoding":"hex"}}'
+        return f'{{"oid":"{oid}{head}{_quote(text)}}}'
+    if value is None:
+        return f'{{"oid":"{oid}{head}null}}'
+    if obj_type in _TEXT:
+        return f'{{"oid":"{oid}{head}"{value}"}}'
+    if isinstance(value, int):
+        return f'{{"oid":"{oid}{head}{value}}}'
+    return f'{{"oid":"{oid}{head}{_quote(str(value))}}}'
+
+
+def _varbind_missed(vb: tuple) -> str:
+    """Format a varbind the cache did not have; keep it if it is small."""
+    text = _varbind(*vb)
+    oid, _, value = vb
+    size = len(oid)
+    if isinstance(value, (bytes, str)):
+        if len(value) > VARBIND_CACHE_ITEM:
+            return text
+        size += len(value)
+    if len(oid) <= VARBIND_CACHE_ITEM:
+        _VARBIND_CACHE.put(vb, text, size)
+    return text
+
+
+def _varbinds(varbinds: list) -> str:
+    get = _VARBIND_CACHE.get
+    parts = []
+    append = parts.append
+    for vb in varbinds:
+        text = get(vb)
+        if text is None:
+            text = _varbind_missed(vb)
+        append(text)
+    return ",".join(parts)
+
+
+def _community(event: Any, raw: Any) -> str:
+    """The community field(s): text if the octets are UTF-8, else hex marked as such."""
+    if raw is not None:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return f'"community":"{raw.hex()}","community_encoding":"hex"'
+    return f'"community":{_quote(event.community)}'
+
+
+def _header(event: Any, version: int) -> str:
+    """The JSON between "time" and "request_id" of a v1/v2c notification (cached when small)."""
+    raw = getattr(event, "community_bytes", None)
+    key = (type(event), event.source_address, event.source_port, version,
+           event.community if raw is None else raw)
+    text = _HEADER_CACHE.get(key)
+    if text is None:
+        pdu = '"inform"' if type(event) is SNMPTrapMgrInformRequestEventParams else '"trap"'
+        text = (f'","source":{{"address":{_quote(event.source_address)},"port":{event.source_port}}},'
+                f'"version":{_VERSIONS.get(version) or _quote(str(version))},"pdu":{pdu},'
+                f'{_community(event, raw)},"request_id":')
+        community = key[4]
+        if len(community) <= HEADER_CACHE_COMMUNITY:
+            _HEADER_CACHE.put(key, text, len(community) + len(event.source_address))
+    return text
+
+
+def format_notification(event: Any, received: float) -> str:
+    """One trap or inform event, received at ``received`` (epoch), as a JSON text line (with "\\n")."""
+    version = event.snmp_version
+    if version == 3:
+        pdu = '"inform"' if type(event) is SNMPTrapMgrInformRequestEventParams else '"trap"'
+        header = (f'","source":{{"address":{_quote(event.source_address)},"port":{event.source_port}}},'
+                  f'"version":"v3","pdu":{pdu},"user":{_quote(event.user)},'
+                  f'"security_level":{event.security_level},"engine_id":"{event.engine_id.hex()}",'
+                  f'"context_engine_id":"{event.context_engine_id.hex()}",'
+                  f'"context_name":{_quote(event.context_name.decode("utf-8", "replace"))},"request_id":')
+    else:
+        header = _header(event, version)
+    trap_oid = event.trap_oid
+    if version == 1:
+        return (f'{{"time":"{_CLOCK.iso(received)}{header}{event.request_id},"trap_oid":"{trap_oid}",'
+                f'"trap_oid_rfc3584":"{event.rfc3584_trap_oid}","uptime":{event.time_stamp},'
+                f'"enterprise":"{event.enterprise}","agent_address":"{event.agent_address}",'
+                f'"generic_trap":{event.generic_trap},"specific_trap":{event.specific_trap},'
+                f'"varbinds":[{_varbinds(event.varbinds)}]}}\n')
+    rfc3584 = getattr(event, "rfc3584_trap_oid", trap_oid)
+    return (f'{{"time":"{_CLOCK.iso(received)}{header}{event.request_id},"trap_oid":"{trap_oid}",'
+            f'"trap_oid_rfc3584":"{rfc3584}","uptime":{event.time_stamp},'
+            f'"varbinds":[{_varbinds(event.varbinds)}]}}\n')
+
+
+def notification_to_dict(event: Any, received: float) -> dict:
+    """The JSON object of one trap or inform event, as a dict: the line above, parsed."""
+    return json.loads(format_notification(event, received))
