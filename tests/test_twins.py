@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from fuzz_decoder import length_fields
 
 from snmptrapmgr.codec import _ber_py, _oid_py, ber, oid
+from snmptrapmgr.codec.shapes import CommunityMessage, Pdu, ScopedPdu, V1TrapPdu, V3Message
 from snmptrapmgr.errors import DecodeError
 from snmptrapmgr._select import twin_name
 from snmptrapmgr.codec.encode import (
@@ -186,6 +187,10 @@ def test_valid_messages_decode_identically(twins, sample):
     got_py = py.decode_message(data)
     got_c = c.decode_message(data)
     assert got_py == expected
+    assert type(got_py) is (V3Message if expected[0] == 3 else CommunityMessage)
+    pdu = got_py.scoped.pdu if expected[0] == 3 and not isinstance(got_py.scoped, bytes) else (
+        None if expected[0] == 3 else got_py.pdu)
+    assert pdu is None or type(pdu) is (V1TrapPdu if pdu.tag == 0xA4 else Pdu)
     _same_types(got_c, got_py)
     _same_types(c.decode_message(bytearray(data)), got_py)
     _same_types(c.decode_message(memoryview(data)), got_py)
@@ -203,8 +208,10 @@ def test_scoped_pdu_identical_and_padding_ignored(twins, engine, context, varbin
     data = encode_scoped_pdu(engine, context, pdu) + padding
     expected = (engine, context, (0xA7, 42, 0, 0, varbinds))
     assert py.decode_scoped_pdu(data) == expected
+    assert type(py.decode_scoped_pdu(data)) is ScopedPdu
     _same_types(c.decode_scoped_pdu(data), py.decode_scoped_pdu(data))
-    _same_types(c.decode_scoped_pdu(bytearray(data)), expected)
+    assert c.decode_scoped_pdu(bytearray(data)) == expected
+    _same_types(c.decode_scoped_pdu(bytearray(data)), py.decode_scoped_pdu(data))
 
 
 # --------------------------------------------------------------------------- (b) mutations

@@ -1,36 +1,34 @@
-"""Pure-Python SNMP message decoder; the twin of ``src/_ber_c.pyx``.
+"""Pure-Python SNMP message decoder; the twin of ``src/codec/_ber_c.pyx``.
 
-Both twins take a bytes-like object and return plain tuples, so the Cython
-build can be swapped in without the rest of the package noticing.  Any
+Both twins take a bytes-like object and return the same named tuples, so the
+Cython build can be swapped in without the rest of the package noticing.  Any
 malformed input raises :class:`snmptrapmgr.errors.DecodeError` with one of the
 codes 317 (defective encoding), 320 (not an SNMP message), 305 (unsupported
 version), 306 (unknown PDU) or 316 (security model other than USM).
 
-Return shapes
--------------
-``decode_message(data)``:
+Return shapes (the named tuples of :mod:`snmptrapmgr.codec.shapes`)
+---------------------------------------------------------------------
+``decode_message(data)`` -> :class:`CommunityMessage` ``(version, community,
+pdu)`` for v1 / v2c (``version`` 0 or 1 as on the wire, ``community``
+bytes), or :class:`V3Message` for v3, whose ``auth_offset`` is the index in
+``data`` of the first byte of msgAuthenticationParameters' content and whose
+``scoped`` is a decoded :class:`ScopedPdu` or, when encrypted, the
+ciphertext bytes.
 
-* v1 / v2c: ``(version, community, pdu)`` with ``version`` 0 or 1 (as on
-  the wire) and ``community`` bytes.
-* v3: ``(3, msg_id, max_size, flags, security_model, engine_id, boots,
-  time, user, auth_params, auth_offset, priv_params, scoped)`` where
-  ``auth_offset`` is the index in ``data`` of the first byte of
-  msgAuthenticationParameters' content and ``scoped`` is either a decoded
-  scoped PDU (see below) or, when encrypted, the ciphertext bytes.
+``decode_scoped_pdu(data)`` -> :class:`ScopedPdu`; bytes after the ScopedPDU
+(cipher padding) are ignored.
 
-``decode_scoped_pdu(data)`` -> ``(context_engine_id, context_name, pdu)``;
-bytes after the ScopedPDU (cipher padding) are ignored.
-
-A PDU is ``(tag, request_id, error_status, error_index, varbinds)`` or, for a
-v1 Trap-PDU (tag 0xA4), ``(0xA4, enterprise, agent_address, generic,
-specific, time_stamp, varbinds)``.  ``varbinds`` is a list of
-``(oid, obj_type, value)``: ``oid`` dotted text, ``obj_type`` the BER tag
+A PDU is a :class:`Pdu` or, for a v1 Trap-PDU (tag 0xA4), a
+:class:`V1TrapPdu`.  ``varbinds`` stays a list of plain ``(oid, obj_type,
+value)`` tuples (the hot path): ``oid`` dotted text, ``obj_type`` the BER tag
 (which equals the reference's otXxx number), ``value`` an ``int`` for the
 integer types, ``bytes`` for OCTET STRING / Opaque / NsapAddress, ``str`` for
 OBJECT IDENTIFIER and IpAddress, ``None`` for NULL and the exceptions.
 """
 
 from __future__ import annotations
+
+from typing import Union
 
 from ..errors import (
     ERR_BAD_PACKET,
@@ -40,6 +38,7 @@ from ..errors import (
     ERR_UNSUPPORTED_VERSION,
     DecodeError,
 )
+from .shapes import CommunityMessage, Pdu, ScopedPdu, V1TrapPdu, V3Message
 
 __all__ = ["decode_message", "decode_scoped_pdu", "decode_oid"]
 
@@ -199,7 +198,7 @@ def _varbinds(data, pos: int, end: int) -> list:
     return out
 
 
-def _pdu(data, pos: int, end: int) -> tuple:
+def _pdu(data, pos: int, end: int) -> Union[Pdu, V1TrapPdu]:
     if pos >= end:
         raise _defect("missing PDU")
     tag = data[pos]
@@ -219,21 +218,21 @@ def _pdu(data, pos: int, end: int) -> tuple:
         specific, pos = _integer(data, pos, stop)
         t_start, t_stop = _header(data, pos, stop, 0x43)
         stamp = _unsigned(data, t_start, t_stop, 4)
-        return (tag, enterprise, agent, generic, specific, stamp, _varbinds(data, t_stop, stop))
+        return V1TrapPdu(tag, enterprise, agent, generic, specific, stamp, _varbinds(data, t_stop, stop))
     request_id, pos = _integer(data, start, stop)
     error_status, pos = _integer(data, pos, stop)
     error_index, pos = _integer(data, pos, stop)
-    return (tag, request_id, error_status, error_index, _varbinds(data, pos, stop))
+    return Pdu(tag, request_id, error_status, error_index, _varbinds(data, pos, stop))
 
 
 def _scoped(data, pos: int, end: int) -> tuple:
     start, stop = _header(data, pos, end, 0x30)
     engine, pos = _octets(data, start, stop)
     name, pos = _octets(data, pos, stop)
-    return (engine, name, _pdu(data, pos, stop)), stop
+    return ScopedPdu(engine, name, _pdu(data, pos, stop)), stop
 
 
-def decode_scoped_pdu(data) -> tuple:
+def decode_scoped_pdu(data) -> ScopedPdu:
     """Decode a plaintext ScopedPDU, ignoring trailing cipher padding."""
     return _scoped(data, 0, len(data))[0]
 
@@ -241,7 +240,7 @@ def decode_scoped_pdu(data) -> tuple:
 def message_head(data) -> tuple:
     """(version, position after it, end of the message): 0, 1 or 3, else DecodeError.
 
-    Shared with ``_notify_py``, which stops here for an SNMPv3 message.
+    Shared with ``_community_py``, which stops here for an SNMPv3 message.
     """
     end = len(data)
     if end < 2 or data[0] != 0x30:
@@ -263,11 +262,11 @@ def community_message(data, pos: int, stop: int) -> tuple:
     return community, _pdu(data, pos, stop)
 
 
-def decode_message(data) -> tuple:
+def decode_message(data) -> Union[CommunityMessage, V3Message]:
     """Decode one SNMP datagram; see the module docstring for the result."""
     version, pos, stop = message_head(data)
     if version != 3:
-        return (version, *community_message(data, pos, stop))
+        return CommunityMessage(version, *community_message(data, pos, stop))
     # msgGlobalData
     g_start, g_stop = _header(data, pos, stop, 0x30)
     msg_id, pos = _integer(data, g_start, g_stop)
@@ -304,5 +303,5 @@ def decode_message(data) -> tuple:
         scoped, pos = _scoped(data, s_stop, stop)
     if pos != stop:
         raise _defect("bytes after msgData")
-    return (3, msg_id, max_size, flags, model, engine_id, boots, time, user,
-            auth_params, auth_offset, priv_params, scoped)
+    return V3Message(3, msg_id, max_size, flags, model, engine_id, boots, time, user,
+                     auth_params, auth_offset, priv_params, scoped)

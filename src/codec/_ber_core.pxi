@@ -11,6 +11,8 @@ from cpython.memoryview cimport PyMemoryView_Check
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
+from cpython.type cimport PyType_GenericAlloc
 from libc.string cimport memcmp, memcpy, strcmp
 
 cdef extern from "Python.h":
@@ -25,6 +27,7 @@ from snmptrapmgr.errors import (
     ERR_UNSUPPORTED_VERSION,
     DecodeError,
 )
+from snmptrapmgr.codec.shapes import CommunityMessage, Pdu, ScopedPdu, V1TrapPdu, V3Message
 
 cdef uint64_t _SUBID_MAX = 0xFFFFFFFFu
 # text of the largest OID arc: 10 digits, plus its dot
@@ -36,6 +39,63 @@ cdef enum:
 ctypedef const unsigned char* cbytes
 
 
+# --------------------------------------------------------------------------- named shapes
+
+cdef object _shape(object cls):
+    """``cls`` if it is a tuple subclass laid out exactly like a tuple (a NamedTuple)."""
+    if not (issubclass(cls, tuple) and cls.__basicsize__ == tuple.__basicsize__
+            and cls.__itemsize__ == tuple.__itemsize__):
+        raise ImportError(f"{cls.__name__} is not a plain NamedTuple")
+    return cls
+
+
+cdef object _CommunityMessage = _shape(CommunityMessage)
+cdef object _V3Message = _shape(V3Message)
+cdef object _ScopedPdu = _shape(ScopedPdu)
+cdef object _Pdu = _shape(Pdu)
+cdef object _V1TrapPdu = _shape(V1TrapPdu)
+
+
+cdef inline object _named(object cls, tuple items):
+    """An instance of the NamedTuple ``cls`` holding ``items``.
+
+    What ``tuple.__new__(cls, items)`` does, minus the Python-level
+    ``__new__`` frame a NamedTuple call costs (about as much as decoding a
+    varbind): allocate the subclass instance, then fill its slots.
+    """
+    cdef Py_ssize_t i, n = PyTuple_GET_SIZE(items)
+    cdef object out = PyType_GenericAlloc(cls, n)
+    cdef object item
+    for i in range(n):
+        item = <object>PyTuple_GET_ITEM(items, i)
+        Py_INCREF(item)
+        PyTuple_SET_ITEM(out, i, item)
+    return out
+
+
+cdef inline void _put(object out, Py_ssize_t i, object item):
+    Py_INCREF(item)
+    PyTuple_SET_ITEM(out, i, item)
+
+
+cdef inline object _named3(object cls, object a, object b, object c):
+    cdef object out = PyType_GenericAlloc(cls, 3)
+    _put(out, 0, a)
+    _put(out, 1, b)
+    _put(out, 2, c)
+    return out
+
+
+cdef inline object _named5(object cls, object a, object b, object c, object d, object e):
+    cdef object out = PyType_GenericAlloc(cls, 5)
+    _put(out, 0, a)
+    _put(out, 1, b)
+    _put(out, 2, c)
+    _put(out, 3, d)
+    _put(out, 4, e)
+    return out
+
+
 # --------------------------------------------------------------------------- errors
 
 cdef int _defect(str why) except -1:
@@ -44,7 +104,7 @@ cdef int _defect(str why) except -1:
 
 # --------------------------------------------------------------------------- TLV headers
 
-cdef Py_ssize_t _length(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* stop) except -1:
+cdef inline Py_ssize_t _length(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* stop) except -1:
     """Decode the length octets at ``pos``; return the content start, set ``stop``."""
     cdef unsigned int first, count, i
     cdef uint64_t length = 0
@@ -322,7 +382,7 @@ cdef list _varbinds(cbytes d, Py_ssize_t pos, Py_ssize_t end):
     return out
 
 
-cdef tuple _pdu(cbytes d, Py_ssize_t pos, Py_ssize_t end):
+cdef object _pdu(cbytes d, Py_ssize_t pos, Py_ssize_t end):
     cdef Py_ssize_t start, stop, o_start, o_stop, a_start, a_stop, t_start, t_stop
     cdef unsigned char tag
     cdef object enterprise, agent, generic, specific, request_id, error_status, error_index
@@ -344,23 +404,23 @@ cdef tuple _pdu(cbytes d, Py_ssize_t pos, Py_ssize_t end):
         generic = _int_at(d, a_stop, stop, &pos)
         specific = _int_at(d, pos, stop, &pos)
         t_start = _header(d, pos, stop, 0x43, &t_stop)
-        return (tag, enterprise, agent, generic, specific,
-                PyLong_FromUnsignedLongLong(_unsigned(d, t_start, t_stop, 4)),
-                _varbinds(d, t_stop, stop))
+        return _named(_V1TrapPdu, (tag, enterprise, agent, generic, specific,
+                                   PyLong_FromUnsignedLongLong(_unsigned(d, t_start, t_stop, 4)),
+                                   _varbinds(d, t_stop, stop)))
     request_id = _int_at(d, start, stop, &pos)
     error_status = _int_at(d, pos, stop, &pos)
     error_index = _int_at(d, pos, stop, &pos)
-    return (tag, request_id, error_status, error_index, _varbinds(d, pos, stop))
+    return _named5(_Pdu, tag, request_id, error_status, error_index, _varbinds(d, pos, stop))
 
 
-cdef tuple _scoped(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* scoped_stop):
+cdef object _scoped(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* scoped_stop):
     cdef Py_ssize_t start, stop
     cdef object engine, name
     start = _header(d, pos, end, 0x30, &stop)
     engine = _octets_at(d, start, stop, &pos)
     name = _octets_at(d, pos, stop, &pos)
     scoped_stop[0] = stop
-    return (engine, name, _pdu(d, pos, stop))
+    return _named(_ScopedPdu, (engine, name, _pdu(d, pos, stop)))
 
 
 cdef int _message_head(cbytes d, Py_ssize_t end, Py_ssize_t* pos, Py_ssize_t* stop) except -1:
@@ -382,7 +442,7 @@ cdef int _message_head(cbytes d, Py_ssize_t end, Py_ssize_t* pos, Py_ssize_t* st
     return <int>version
 
 
-cdef tuple _message(cbytes d, Py_ssize_t end):
+cdef object _message(cbytes d, Py_ssize_t end):
     cdef Py_ssize_t stop, pos, g_start, g_stop, f_start, f_stop
     cdef Py_ssize_t s_start, s_stop, u_start, u_stop, auth_offset, a_stop
     cdef int version
@@ -392,7 +452,7 @@ cdef tuple _message(cbytes d, Py_ssize_t end):
     version = _message_head(d, end, &pos, &stop)
     if version != 3:
         community = _octets_at(d, pos, stop, &pos)
-        return (version, community, _pdu(d, pos, stop))
+        return _named3(_CommunityMessage, version, community, _pdu(d, pos, stop))
     # msgGlobalData
     g_start = _header(d, pos, stop, 0x30, &g_stop)
     msg_id = _int_at(d, g_start, g_stop, &pos)
@@ -429,5 +489,5 @@ cdef tuple _message(cbytes d, Py_ssize_t end):
         scoped = _scoped(d, s_stop, stop, &pos)
     if pos != stop:
         _defect("bytes after msgData")
-    return (3, msg_id, max_size, flags, model, engine_id, boots, time, user,
-            auth_params, auth_offset, priv_params, scoped)
+    return _named(_V3Message, (3, msg_id, max_size, flags, model, engine_id, boots, time, user,
+                               auth_params, auth_offset, priv_params, scoped))

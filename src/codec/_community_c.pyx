@@ -9,8 +9,6 @@ call into another module per message.
 
 include "_ber_core.pxi"
 
-from cpython.tuple cimport PyTuple_GET_ITEM
-
 from snmptrapmgr.errors import ERR_NOT_AUTHENTICATED, SNMPTrapMgrError
 from snmptrapmgr.events import SNMPTrapMgrInformRequestEventParams, SNMPTrapMgrTrapEventParams
 from snmptrapmgr.codec.encode import SNMP_TRAP_OID, SYS_UPTIME, v1_trap_oids
@@ -76,7 +74,7 @@ cdef class CommunityDecoder:
         cdef int version, tag
         cdef cbytes d
         cdef object community, text, event, varbinds, trap_oid, uptime
-        cdef tuple pdu
+        cdef object pdu
         if not PyBytes_CheckExact(data):
             data = _datagram(data)
         d = <cbytes>PyBytes_AS_STRING(data)
@@ -90,7 +88,7 @@ cdef class CommunityDecoder:
         text = self._texts.get(community)
         if text is None:
             text = self._text(community)
-        tag = pdu[0]
+        tag = <object>PyTuple_GET_ITEM(pdu, 0)
         if version == 0:
             if tag != 0xA4:
                 raise SNMPTrapMgrError(ERR_UNKNOWN_PDU, f"PDU 0x{tag:02x} is not a notification")
