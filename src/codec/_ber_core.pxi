@@ -56,22 +56,10 @@ cdef object _Pdu = _shape(Pdu)
 cdef object _V1TrapPdu = _shape(V1TrapPdu)
 
 
-cdef inline object _named(object cls, tuple items):
-    """An instance of the NamedTuple ``cls`` holding ``items``.
-
-    What ``tuple.__new__(cls, items)`` does, minus the Python-level
-    ``__new__`` frame a NamedTuple call costs (about as much as decoding a
-    varbind): allocate the subclass instance, then fill its slots.
-    """
-    cdef Py_ssize_t i, n = PyTuple_GET_SIZE(items)
-    cdef object out = PyType_GenericAlloc(cls, n)
-    cdef object item
-    for i in range(n):
-        item = <object>PyTuple_GET_ITEM(items, i)
-        Py_INCREF(item)
-        PyTuple_SET_ITEM(out, i, item)
-    return out
-
+# A NamedTuple call runs its Python-level ``__new__`` (about as long as
+# decoding a varbind); these do what ``tuple.__new__(cls, ...)`` does without
+# it: allocate the subclass instance and fill its slots.  No Python code runs
+# between the allocation and the last slot.
 
 cdef inline void _put(object out, Py_ssize_t i, object item):
     Py_INCREF(item)
@@ -96,6 +84,28 @@ cdef inline object _named5(object cls, object a, object b, object c, object d, o
     return out
 
 
+cdef inline object _named7(object cls, object a, object b, object c, object d, object e,
+                           object f, object g):
+    cdef object out = PyType_GenericAlloc(cls, 7)
+    _put(out, 0, a)
+    _put(out, 1, b)
+    _put(out, 2, c)
+    _put(out, 3, d)
+    _put(out, 4, e)
+    _put(out, 5, f)
+    _put(out, 6, g)
+    return out
+
+
+cdef object _named(object cls, tuple items):
+    """``cls`` holding ``items`` (for the long, rarer V3Message)."""
+    cdef Py_ssize_t i, n = PyTuple_GET_SIZE(items)
+    cdef object out = PyType_GenericAlloc(cls, n)
+    for i in range(n):
+        _put(out, i, <object>PyTuple_GET_ITEM(items, i))
+    return out
+
+
 # --------------------------------------------------------------------------- errors
 
 cdef int _defect(str why) except -1:
@@ -104,32 +114,45 @@ cdef int _defect(str why) except -1:
 
 # --------------------------------------------------------------------------- TLV headers
 
-cdef inline Py_ssize_t _length(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* stop) except -1:
-    """Decode the length octets at ``pos``; return the content start, set ``stop``."""
+cdef Py_ssize_t _long_length(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* stop) except -1:
+    """The long (or defective) form of a length at ``pos``; see ``_length``."""
     cdef unsigned int first, count, i
     cdef uint64_t length = 0
     if pos >= end:
         _defect("truncated length")
     first = d[pos]
     pos += 1
-    if first < 0x80:
-        length = first
-    elif first == 0x80:
+    if first == 0x80:
         _defect("indefinite length")
-    else:
-        count = first & 0x7F
-        if count > 4:
-            _defect("length field too long")
-        if <Py_ssize_t>count > end - pos:
-            _defect("truncated length")
-        length = 0
-        for i in range(count):
-            length = (length << 8) | d[pos + i]
-        pos += count
+    count = first & 0x7F
+    if count > 4:
+        _defect("length field too long")
+    if <Py_ssize_t>count > end - pos:
+        _defect("truncated length")
+    for i in range(count):
+        length = (length << 8) | d[pos + i]
+    pos += count
     if length > <uint64_t>(end - pos):
         _defect("length beyond end of data")
     stop[0] = pos + <Py_ssize_t>length
     return pos
+
+
+cdef inline Py_ssize_t _length(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* stop) except -1:
+    """Decode the length octets at ``pos``; return the content start, set ``stop``.
+
+    The short form (one octet, < 0x80: nearly every TLV of a trap) is
+    inlined; anything else goes to ``_long_length``.
+    """
+    cdef Py_ssize_t length
+    if pos < end:
+        length = d[pos]
+        if length < 0x80 and length <= end - pos - 1:
+            stop[0] = pos + 1 + length
+            return pos + 1
+        if length < 0x80:
+            _defect("length beyond end of data")
+    return _long_length(d, pos, end, stop)
 
 
 cdef inline Py_ssize_t _header(cbytes d, Py_ssize_t pos, Py_ssize_t end, unsigned char tag,
@@ -284,9 +307,14 @@ cdef object _oid_format(cbytes d, Py_ssize_t start, Py_ssize_t stop):
 # A trap stream repeats the same few dozen OIDs: a direct-mapped cache from
 # content octets to their (immutable) text skips formatting them again.  Fixed
 # size, so a stream of ever-new OIDs only overwrites slots; invalid OIDs raise
-# before they are stored.
+# before they are stored.  Bounded in bytes as well as entries: only OIDs of
+# at most _OID_CACHE_RAW content octets are cached, whose text is at most
+# 4 characters per octet (+2), so a full cache holds 2048 x (40-octet slot +
+# a str of <= 162 ASCII chars, ~210 bytes) = about 0.5 MiB per extension
+# module that includes this core (_ber_c and _community_c: ~1 MiB in all).
 cdef enum:
-    _OID_CACHE_SLOTS = 2048  # a power of two
+    _OID_CACHE_BITS = 11
+    _OID_CACHE_SLOTS = 1 << _OID_CACHE_BITS
     _OID_CACHE_RAW = 40      # longer OIDs are formatted every time
 
 ctypedef struct _OidSlot:
@@ -297,17 +325,41 @@ ctypedef struct _OidSlot:
 cdef _OidSlot _oid_cache[_OID_CACHE_SLOTS]
 
 
+cdef inline uint64_t _load8(cbytes p) noexcept:
+    cdef uint64_t v
+    memcpy(&v, p, 8)
+    return v
+
+
+cdef inline _OidSlot* _oid_slot(cbytes d, Py_ssize_t start, Py_ssize_t n) noexcept:
+    """The cache slot of the ``n`` (1..40) content octets at ``start``.
+
+    A few word loads instead of a loop over every octet: the first and last
+    eight octets (which cover OIDs up to 16 octets, and hold what differs
+    between instances of one table column) and, beyond 16, the middle eight.
+    A collision only costs formatting the text again.
+    """
+    cdef uint64_t h = 0
+    cdef Py_ssize_t i
+    if n >= 8:
+        h = (_load8(d + start) * 0xC2B2AE3D27D4EB4Full) ^ _load8(d + start + n - 8)
+        if n > 16:
+            h ^= _load8(d + start + (n >> 1) - 4) * 0x165667B19E3779F9ull
+    else:
+        for i in range(start, start + n):
+            h = (h << 8) | d[i]
+    h = (h ^ <uint64_t>n) * 0x9E3779B97F4A7C15ull
+    return &_oid_cache[h >> (64 - _OID_CACHE_BITS)]
+
+
 cdef object _oid_text(cbytes d, Py_ssize_t start, Py_ssize_t stop):
     """OBJECT IDENTIFIER content octets ``d[start:stop]`` as dotted text."""
-    cdef Py_ssize_t n = stop - start, i
-    cdef uint32_t h = 2166136261u
+    cdef Py_ssize_t n = stop - start
     cdef _OidSlot* slot
     cdef object text
     if n <= 0 or n > _OID_CACHE_RAW:
         return _oid_format(d, start, stop)
-    for i in range(start, stop):
-        h = (h ^ d[i]) * 16777619u
-    slot = &_oid_cache[(h ^ (h >> 16)) & (_OID_CACHE_SLOTS - 1)]
+    slot = _oid_slot(d, start, n)
     if slot.text != NULL and slot.length == n and memcmp(slot.raw, d + start, n) == 0:
         return <object>slot.text
     text = _oid_format(d, start, stop)
@@ -382,10 +434,13 @@ cdef list _varbinds(cbytes d, Py_ssize_t pos, Py_ssize_t end):
     return out
 
 
-cdef object _pdu(cbytes d, Py_ssize_t pos, Py_ssize_t end):
+cdef object _pdu(cbytes d, Py_ssize_t pos, Py_ssize_t end, bint named):
+    """The PDU at ``pos``: a Pdu / V1TrapPdu, or a plain tuple of the same fields
+    when not ``named`` (the datagram -> event path, which only reads it)."""
     cdef Py_ssize_t start, stop, o_start, o_stop, a_start, a_stop, t_start, t_stop
     cdef unsigned char tag
-    cdef object enterprise, agent, generic, specific, request_id, error_status, error_index
+    cdef object enterprise, agent, generic, specific, stamp, request_id, error_status, error_index
+    cdef list varbinds
     if pos >= end:
         _defect("missing PDU")
     tag = d[pos]
@@ -404,13 +459,18 @@ cdef object _pdu(cbytes d, Py_ssize_t pos, Py_ssize_t end):
         generic = _int_at(d, a_stop, stop, &pos)
         specific = _int_at(d, pos, stop, &pos)
         t_start = _header(d, pos, stop, 0x43, &t_stop)
-        return _named(_V1TrapPdu, (tag, enterprise, agent, generic, specific,
-                                   PyLong_FromUnsignedLongLong(_unsigned(d, t_start, t_stop, 4)),
-                                   _varbinds(d, t_stop, stop)))
+        stamp = PyLong_FromUnsignedLongLong(_unsigned(d, t_start, t_stop, 4))
+        varbinds = _varbinds(d, t_stop, stop)
+        if named:
+            return _named7(_V1TrapPdu, tag, enterprise, agent, generic, specific, stamp, varbinds)
+        return (tag, enterprise, agent, generic, specific, stamp, varbinds)
     request_id = _int_at(d, start, stop, &pos)
     error_status = _int_at(d, pos, stop, &pos)
     error_index = _int_at(d, pos, stop, &pos)
-    return _named5(_Pdu, tag, request_id, error_status, error_index, _varbinds(d, pos, stop))
+    varbinds = _varbinds(d, pos, stop)
+    if named:
+        return _named5(_Pdu, tag, request_id, error_status, error_index, varbinds)
+    return (tag, request_id, error_status, error_index, varbinds)
 
 
 cdef object _scoped(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* scoped_stop):
@@ -420,7 +480,7 @@ cdef object _scoped(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* scoped
     engine = _octets_at(d, start, stop, &pos)
     name = _octets_at(d, pos, stop, &pos)
     scoped_stop[0] = stop
-    return _named(_ScopedPdu, (engine, name, _pdu(d, pos, stop)))
+    return _named3(_ScopedPdu, engine, name, _pdu(d, pos, stop, True))
 
 
 cdef int _message_head(cbytes d, Py_ssize_t end, Py_ssize_t* pos, Py_ssize_t* stop) except -1:
@@ -452,7 +512,7 @@ cdef object _message(cbytes d, Py_ssize_t end):
     version = _message_head(d, end, &pos, &stop)
     if version != 3:
         community = _octets_at(d, pos, stop, &pos)
-        return _named3(_CommunityMessage, version, community, _pdu(d, pos, stop))
+        return _named3(_CommunityMessage, version, community, _pdu(d, pos, stop, True))
     # msgGlobalData
     g_start = _header(d, pos, stop, 0x30, &g_stop)
     msg_id = _int_at(d, g_start, g_stop, &pos)

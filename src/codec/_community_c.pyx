@@ -74,7 +74,7 @@ cdef class CommunityDecoder:
         cdef int version, tag
         cdef cbytes d
         cdef object community, text, event, varbinds, trap_oid, uptime
-        cdef object pdu
+        cdef tuple pdu
         if not PyBytes_CheckExact(data):
             data = _datagram(data)
         d = <cbytes>PyBytes_AS_STRING(data)
@@ -82,7 +82,7 @@ cdef class CommunityDecoder:
         if version == 3:
             return None
         community = _octets_at(d, pos, stop, &pos)
-        pdu = _pdu(d, pos, stop)
+        pdu = _pdu(d, pos, stop, False)  # plain tuple: read here, never handed on
         if self.communities is not None and community not in self.communities:
             raise SNMPTrapMgrError(ERR_NOT_AUTHENTICATED, "community not accepted")
         text = self._texts.get(community)
