@@ -73,13 +73,12 @@ def _build_config(args: argparse.Namespace) -> CollectorConfig:
             config_from_toml(load_toml(args.config), args.config, config)
         except OSError as exc:
             raise ConfigError(f"cannot read {args.config}: {exc.strerror}") from None
+        except ConfigError:
+            raise
         except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
             raise ConfigError(f"{args.config}: {exc}") from None
     for path in args.snmptrapd_conf:
-        try:
-            apply_snmptrapd_conf(config, path)
-        except OSError as exc:
-            raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        apply_snmptrapd_conf(config, path)
     try:
         cli_listen = [parse_address(a) for a in args.listen]
     except ValueError as exc:

@@ -307,3 +307,40 @@ def test_bad_config_exit_2(tmp_path):
     res = subprocess.run([sys.executable, "-m", "snmptrapmgr", "listen", "--config", str(bad)],
                          env=_env(), capture_output=True, text=True, timeout=DEADLINE)
     assert res.returncode == 2 and "bad.toml" in res.stderr
+
+
+def _listen_once(*args):
+    return subprocess.run([sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port", "0",
+                           "--duration", "0.1", *args],
+                          env=_env(), capture_output=True, text=True, timeout=DEADLINE)
+
+
+@pytest.mark.parametrize("toml, words", [
+    ('listen = "127.0.0.1:99999"\n', "bad port in '127.0.0.1:99999'"),
+    ('workers = "many"\n', "workers must be a number"),
+    ('snmptrapd_conf = "/nonexistent/snmptrapd.conf"\n', "cannot read /nonexistent/snmptrapd.conf"),
+    ('[user]\nname = "u"\nauth = "SHA"\n', "auth_password missing"),
+])
+def test_bad_config_says_what_to_fix(tmp_path, toml, words):
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    res = _listen_once("--config", str(path))
+    assert res.returncode == 2 and words in res.stderr and "Traceback" not in res.stderr, res.stderr
+    assert res.stderr.count("c.toml") == 1  # named once, not once per layer
+
+
+def test_bad_listen_address_and_unreadable_snmptrapd_conf(tmp_path):
+    res = _listen_once("--listen", "[::1]:http")
+    assert res.returncode == 2 and "--listen: bad port in '[::1]:http'" in res.stderr, res.stderr
+    binary = tmp_path / "binary.conf"
+    binary.write_bytes(b"createUser \xff\xfe\n")
+    res = _listen_once("--snmptrapd-conf", str(binary))
+    assert res.returncode == 2 and "binary.conf" in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_output_that_cannot_be_opened_exit_1(tmp_path, workers):
+    target = str(tmp_path / "missing-dir" / "out.jsonl")
+    res = _listen_once("--output", target, "--workers", workers)
+    assert res.returncode == 1 and f"cannot open {target}: No such file or directory" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr

@@ -1,23 +1,12 @@
-"""Collector configuration: snmptrapd.conf import, TOML, CompatibilityMode; the JSON-lines formatter."""
+"""Collector configuration: snmptrapd.conf import, TOML, CompatibilityMode."""
 
 from __future__ import annotations
 
-import datetime
-import glob
-import json
 import os
-import random
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from snmptrapmgr.codec import ber
 from snmptrapmgr.collector.config import CollectorConfig, ConfigError, apply_snmptrapd_conf, config_from_toml
-from snmptrapmgr.collector.schema import Clock, format_notification
-from snmptrapmgr.events import TYPE_NAMES, SNMPTrapMgrInformRequestEventParams, SNMPTrapMgrTrapEventParams
-from snmptrapmgr.output import notification_to_dict
-from snmptrapmgr.receiver import Receiver
 from snmptrapmgr.collector.snmptrapd_conf import compatibility_mode_for, parse_snmptrapd_conf
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
@@ -141,117 +130,3 @@ def test_toml_config(tmp_path):
         config_from_toml({"user": [{"name": "x", "auth": "SHA"}]})
     with pytest.raises(ConfigError):
         config_from_toml({"user": [{"name": "x", "auth": "SHA", "auth_password": "p" * 8, "priv": "XX"}]})
-
-
-# ----------------------------------------------------------------------------- JSON lines
-
-def _schema(event, received):
-    """The output schema as the README states it, built field by field: the oracle of the fast text."""
-    stamp = datetime.datetime.fromtimestamp(received, datetime.timezone.utc)
-    out = {
-        "time": stamp.isoformat(timespec="microseconds").replace("+00:00", "Z"),
-        "source": {"address": event.source_address, "port": event.source_port},
-        "version": {1: "v1", 2: "v2c", 3: "v3"}.get(event.snmp_version, str(event.snmp_version)),
-        "pdu": "inform" if isinstance(event, SNMPTrapMgrInformRequestEventParams) else "trap",
-    }
-    if event.snmp_version == 3:
-        out["user"] = event.user
-        out["security_level"] = event.security_level
-        out["engine_id"] = event.engine_id.hex()
-        out["context_engine_id"] = event.context_engine_id.hex()
-        out["context_name"] = event.context_name.decode("utf-8", "replace")
-    else:
-        out["community"] = event.community
-    out["request_id"] = event.request_id
-    out["trap_oid"] = event.trap_oid
-    out["trap_oid_rfc3584"] = getattr(event, "rfc3584_trap_oid", event.trap_oid)
-    out["uptime"] = event.time_stamp
-    if event.snmp_version == 1:
-        out["enterprise"] = event.enterprise
-        out["agent_address"] = event.agent_address
-        out["generic_trap"] = event.generic_trap
-        out["specific_trap"] = event.specific_trap
-    out["varbinds"] = [_schema_varbind(o, t, v) for o, t, v in event.varbinds]
-    return out
-
-
-def _schema_varbind(oid, obj_type, value):
-    item = {"oid": oid, "type": TYPE_NAMES.get(obj_type, str(obj_type)), "value": value}
-    if isinstance(value, bytes):
-        try:
-            text = value.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-        if text is not None and all(c.isprintable() or c in "\r\n\t" for c in text):
-            item["value"] = text
-        else:
-            item["value"], item["encoding"] = value.hex(), "hex"
-    return item
-
-
-def _check_line(event, stamp):
-    line = format_notification(event, stamp)
-    assert line.endswith("\n") and "\n" not in line[:-1]
-    want = _schema(event, stamp)
-    assert json.loads(line) == want
-    assert notification_to_dict(event, stamp) == want
-
-def _events_from_captures():
-    receiver = Receiver()
-    events = []
-    for path in sorted(glob.glob(os.path.join(DATA, "*.bin"))):
-        with open(path, "rb") as handle:
-            data = handle.read()
-        events += [e for e in receiver.receive_datagram(data, ("192.0.2.7", 1620), 0.0)
-                   if isinstance(e, (SNMPTrapMgrTrapEventParams, SNMPTrapMgrInformRequestEventParams))]
-    return events
-
-
-def test_format_matches_output_schema_on_captures(impl):
-    events = _events_from_captures()
-    assert len(events) >= 10
-    for i, event in enumerate(events):
-        stamp = 1700000000.0 + i * 0.1234567
-        _check_line(event, stamp)
-
-
-_VALUES = st.one_of(
-    st.tuples(st.just(0x02), st.integers(-(1 << 63), (1 << 63) - 1)),
-    st.tuples(st.sampled_from([0x41, 0x42, 0x43, 0x47]), st.integers(0, (1 << 32) - 1)),
-    st.tuples(st.just(0x46), st.integers(0, (1 << 64) - 1)),
-    st.tuples(st.sampled_from([0x04, 0x44, 0x45]), st.binary(max_size=40)),
-    st.tuples(st.sampled_from([0x04]), st.text(max_size=20).map(lambda s: s.encode("utf-8", "surrogatepass"))),
-    st.tuples(st.just(0x06), st.lists(st.integers(0, 2**32 - 1), min_size=2, max_size=8).map(
-        lambda a: ".".join(map(str, a)))),
-    st.tuples(st.just(0x40), st.tuples(*[st.integers(0, 255)] * 4).map(lambda a: "%d.%d.%d.%d" % a)),
-    st.tuples(st.sampled_from([0x05, 0x80, 0x81, 0x82]), st.none()),
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(varbinds=st.lists(st.tuples(st.just("1.3.6.1.2.1.1.5.0"), _VALUES).map(lambda t: (t[0],) + t[1]),
-                         max_size=6),
-       community=st.text(max_size=12), version=st.sampled_from([1, 2, 3]),
-       inform=st.booleans(), stamp=st.floats(0, 4e9, allow_nan=False))
-def test_format_matches_output_schema_random(varbinds, community, version, inform, stamp):
-    cls = SNMPTrapMgrInformRequestEventParams if inform and version != 1 else SNMPTrapMgrTrapEventParams
-    event = cls(version, 12345, community, "us\"er", 2, "1.3.6.1.6.3.1.1.5.3", 99,
-                "::ffff:10.0.0.1", 162, varbinds)
-    if version == 3:
-        event.engine_id = b"\x80\x00\x01\x02\x03"
-        event.context_engine_id = b"\x80\x00"
-        event.context_name = "ctx\u00e9\n".encode()
-    if version == 1:
-        event.enterprise, event.agent_address = "1.3.6.1.4.1.9", "10.0.0.1"
-        event.generic_trap, event.specific_trap, event.rfc3584_trap_oid = 6, 3, "1.3.6.1.4.1.9.0.3"
-    _check_line(event, stamp)
-
-
-def test_clock_matches_datetime():
-    clock = Clock()
-    rng = random.Random(5)
-    stamps = [rng.uniform(0, 4e9) for _ in range(20000)] + [1.0000005, 1.9999995, 1700000000.9999996, 0.0]
-    for stamp in stamps:
-        want = datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).isoformat(
-            timespec="microseconds").replace("+00:00", "Z")
-        assert clock.iso(stamp) == want, stamp

@@ -155,7 +155,10 @@ def config_from_toml(data: dict, path: str = "config.toml", config: Optional[Col
             except (TypeError, ValueError):
                 raise ConfigError(f"{path}: {key} must be a number, not {data[key]!r}") from None
     if data.get("snmptrapd_conf"):
-        apply_snmptrapd_conf(config, str(data["snmptrapd_conf"]))
+        try:
+            apply_snmptrapd_conf(config, str(data["snmptrapd_conf"]))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: snmptrapd_conf: {exc}") from None
     return config
 
 
@@ -164,8 +167,16 @@ def _as_list(value: Any) -> list:
 
 
 def apply_snmptrapd_conf(config: CollectorConfig, path: str) -> list:
-    """Add a snmptrapd.conf's users, communities, authUser levels and addresses; return problems."""
-    conf = read_snmptrapd_conf(path)
+    """Add a snmptrapd.conf's users, communities, authUser levels and addresses; return problems.
+
+    A file that cannot be read (or is not UTF-8) is a ConfigError naming it.
+    """
+    try:
+        conf = read_snmptrapd_conf(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:  # not UTF-8
+        raise ConfigError(f"{path}: {exc}") from None
     config.users.extend(conf.users)
     config.user_levels.update(conf.user_levels)
     if conf.communities:

@@ -36,10 +36,13 @@ distinct, valid notifications leaves memory flat:
   :data:`HEADER_CACHE_COMMUNITY` octets (the longest SnmpAdminString) is
   never cached.
 
-An entry counts its key's and its text's lengths plus
-:data:`ENTRY_OVERHEAD` bytes for the objects around them; a full cache is
-emptied and refilled by the traffic that follows (cheap, and no ordering
-to maintain on the hot path).
+An entry counts the bytes of its key's strings and of its text (non-ASCII
+text at 4 bytes a character, the most CPython uses) plus
+:data:`ENTRY_OVERHEAD` bytes for the objects around them (tuple, object
+headers, dict slot): at least what an entry really holds (tracemalloc,
+tests/test_collector_schema.py).  A full cache is emptied and refilled
+by the traffic that follows (cheap, and no ordering to maintain on the
+hot path).
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ HEADER_CACHE_ENTRIES = 4096
 HEADER_CACHE_BYTES = 2 << 20
 HEADER_CACHE_COMMUNITY = 255
 #: bytes counted per entry beyond its characters: the key tuple, the str/bytes headers, the dict slot
-ENTRY_OVERHEAD = 256
+ENTRY_OVERHEAD = 320
 
 _VERSIONS = {1: '"v1"', 2: '"v2c"', 3: '"v3"'}
 _INTEGERS = frozenset((0x02, 0x41, 0x42, 0x43, 0x46, 0x47))
@@ -124,8 +127,8 @@ class TextCache:
         self.max_bytes = max_bytes
 
     def put(self, key: Any, text: str, cost: int) -> None:
-        """Keep ``text`` for ``key``; ``cost``: the key's own characters/octets."""
-        cost += len(text) + ENTRY_OVERHEAD
+        """Keep ``text`` for ``key``; ``cost``: the bytes of the key's own strings."""
+        cost += _size(text) + ENTRY_OVERHEAD
         if len(self.entries) >= self.max_entries or self.size + cost > self.max_bytes:
             self.clear()
         self.entries[key] = text
@@ -134,6 +137,11 @@ class TextCache:
     def clear(self) -> None:
         self.entries.clear()
         self.size = 0
+
+
+def _size(text: Any) -> int:
+    """Bytes of a str's or bytes' characters (non-ASCII text counted at 4 bytes a character)."""
+    return len(text) if isinstance(text, bytes) or text.isascii() else 4 * len(text)
 
 
 class CacheSize(NamedTuple):
@@ -181,13 +189,14 @@ def _varbind_missed(vb: tuple) -> str:
     """Format a varbind the cache did not have; keep it if it is small."""
     text = _varbind(*vb)
     oid, _, value = vb
+    if len(oid) > VARBIND_CACHE_ITEM:
+        return text
     size = len(oid)
     if isinstance(value, (bytes, str)):
         if len(value) > VARBIND_CACHE_ITEM:
             return text
-        size += len(value)
-    if len(oid) <= VARBIND_CACHE_ITEM:
-        _VARBIND_CACHE.put(vb, text, size)
+        size += _size(value)
+    _VARBIND_CACHE.put(vb, text, size)
     return text
 
 
@@ -226,7 +235,7 @@ def _header(event: Any, version: int) -> str:
                 f'{_community(event, raw)},"request_id":')
         community = key[4]
         if len(community) <= HEADER_CACHE_COMMUNITY:
-            _HEADER_CACHE.put(key, text, len(community) + len(event.source_address))
+            _HEADER_CACHE.put(key, text, _size(community) + _size(event.source_address))
     return text
 
 

@@ -22,6 +22,7 @@ import selectors
 import signal
 import sys
 import time
+from time import time as _now
 from typing import Any, Callable, Optional, Sequence, TextIO
 
 from ..events import SNMPTrapMgrInformRequestEventParams
@@ -47,15 +48,14 @@ def _community_key(event: Any) -> bytes:
 class Collector:
     """Listening managers + outputs + counters, for one process."""
 
-    FLUSH_LINES = 2048
-
     def __init__(self, config: CollectorConfig, outputs: Optional[Sequence[Output]] = None,
                  err: TextIO = sys.stderr, share_port: bool = False, label: str = "") -> None:
         """``outputs``: built from ``config.output_specs()`` when not given (may raise OSError)."""
         self.config = config
         if outputs is None:
             outputs = [create(spec) for spec in config.output_specs()]
-        self.delivery = Delivery(outputs, self.FLUSH_LINES)
+        self.delivery = Delivery(outputs)
+        self._add = self.delivery.add  # the hot path: one bound method
         self.err = err
         self.share_port = share_port or config.workers > 1
         self.label = label
@@ -158,7 +158,7 @@ class Collector:
         if acl is not None and not acl(event):
             self._reject()
             return
-        self.delivery.add(format_notification(event, time.time()), event)
+        self._add(format_notification(event, _now()), event)
 
     def _on_inform(self, event: SNMPTrapMgrInformRequestEventParams) -> None:
         """Answered (the facade sends the Response after this returns) only once every output took it."""
@@ -167,8 +167,9 @@ class Collector:
         if acl is not None and not acl(event):
             self._reject()
             return
-        seq = self.delivery.add(format_notification(event, time.time()), event)
-        if self._respond and self.delivery.take_now(seq):
+        delivery = self.delivery
+        delivery.add(format_notification(event, _now()), event)
+        if self._respond and delivery.take_now(delivery.end - 1):
             event.respond = True
             self.counters.responses_sent += 1
 
@@ -248,6 +249,7 @@ class Collector:
                     while mgr.process_waiting() and not self._stop:
                         pass
                 self.flush()
+                self.delivery.poll()
             self.drain()
         finally:
             selector.close()

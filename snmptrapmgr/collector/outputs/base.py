@@ -39,6 +39,9 @@ Rules for an output:
   long.  The batch is the output's to keep: what it could not take yet
   (a full disk, a broker away) stays with it (or in its spool) and is
   retried, never dropped silently and never acknowledged;
+* :meth:`poll` is called by the receive loop at least once a second and
+  after every batch: an output retries what it kept, collects
+  acknowledgements, times out what is late -- without blocking;
 * :meth:`flush` waits (bounded) until everything submitted is
   acknowledged, for a clean stop; :meth:`close` releases what it opened;
 * :meth:`reopen` is for SIGHUP (a file output reopens its path after a
@@ -98,6 +101,9 @@ class Output:
     def acked(self) -> int:
         """Every notification numbered below this was taken durably."""
         raise NotImplementedError
+
+    def poll(self) -> None:
+        """Retry what was kept, collect acknowledgements; never blocks.  Nothing by default."""
 
     def flush(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s until all submitted is acknowledged; True if it is."""

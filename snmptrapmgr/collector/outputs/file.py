@@ -6,8 +6,8 @@ reader never sees half a batch from a live writer.  With a ``lock``
 several processes never interleave, even on a pipe.  Taken durably =
 write(2) returned for the whole batch: :meth:`FileOutput.acked` then
 passes it.  What a failed write left unwritten stays here and goes first
-in the next submit, so the watermark never skips a line; the error is
-raised to the caller.
+in the next submit or poll, so the watermark never skips a line and no
+line is written twice; the error is raised to the caller.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ class FileOutput(Output):
             self.owned = True
         self.lock = lock
         self.taken = 0             # the watermark: every line numbered below was written
-        self.unwritten: Optional[memoryview] = None
+        self.unwritten: Optional[memoryview] = None  # what a failed write left ...
+        self.unwritten_end = 0                       # ... and the number after its last line
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], **context: Any) -> "FileOutput":
@@ -47,16 +48,25 @@ class FileOutput(Output):
         data = "".join(batch.lines).encode("utf-8", "surrogateescape")
         if self.unwritten is not None:
             data = bytes(self.unwritten) + data
-            self.unwritten = None
-        view = memoryview(data)
+        self.unwritten = memoryview(data)
+        self.unwritten_end = batch.end
+        self._write_unwritten()
+
+    def poll(self) -> None:
+        """Write what a failed write left (raises again if it fails again)."""
+        if self.unwritten is not None:
+            self._write_unwritten()
+
+    def _write_unwritten(self) -> None:
         if self.lock is not None:
             with self.lock:
-                self._write_all(view)
+                self._write_all()
         else:
-            self._write_all(view)
-        self.taken = batch.end
+            self._write_all()
+        self.taken = self.unwritten_end
 
-    def _write_all(self, view: memoryview) -> None:
+    def _write_all(self) -> None:
+        view = self.unwritten
         fd = self.fd
         while view:
             try:
@@ -67,6 +77,7 @@ class FileOutput(Output):
                 self.unwritten = view
                 raise
             view = view[written:]
+        self.unwritten = None
 
     def acked(self) -> int:
         return self.taken

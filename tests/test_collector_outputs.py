@@ -1,0 +1,216 @@
+"""The collector's outputs: the interface, fan-out to several outputs, and when an inform is answered.
+
+In-process Collectors on 127.0.0.1 fed by a real UDP socket; the order of
+"line written" and "Response sent" is seen through the facade's packet
+trace, which fires for the Response just before it is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+
+import pytest
+
+from snmptrapmgr.codec.encode import PDU_INFORM, PDU_TRAP, encode_community_message, encode_pdu
+from snmptrapmgr.collector.config import CollectorConfig, ConfigError
+from snmptrapmgr.collector.delivery import Delivery
+from snmptrapmgr.collector.outputs import Batch, FileOutput, Output, create, register, types
+from snmptrapmgr.collector.service import Collector
+
+OUTGOING = 2  # packet trace direction of what we send
+VARBINDS = [("1.3.6.1.2.1.1.3.0", 0x43, 5), ("1.3.6.1.6.3.1.1.4.1.0", 0x06, "1.3.6.1.6.3.1.1.5.3")]
+
+
+def _datagram(tag: int, request_id: int) -> bytes:
+    return encode_community_message(1, b"public", encode_pdu(tag, request_id, 0, 0, VARBINDS))
+
+
+class HeldOutput(Output):
+    """An output that takes batches now and acknowledges them only when the test says so."""
+
+    type_name = "held"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list = []
+        self.taken = 0
+        self.woken = 0
+
+    def submit(self, batch: Batch) -> None:
+        self.batches.append(batch)
+
+    def acked(self) -> int:
+        return self.taken
+
+    def acknowledge_all(self) -> None:
+        self.taken = self.batches[-1].end
+        self.wake()
+
+
+class Rig:
+    """A Collector on 127.0.0.1:0, a sender socket, and the packets the collector sends."""
+
+    def __init__(self, outputs, **config) -> None:
+        self.config = CollectorConfig(**config)
+        self.collector = Collector(self.config, outputs)
+        self.collector.open([("127.0.0.1", 0)])
+        self.mgr = self.collector.managers[0]
+        self.sent: list = []       # at each outgoing packet: what the checks saw then
+        self.checks = []
+        self.errors: list = []
+        self.mgr.on_packet_trace = self._trace
+        self.mgr.on_error = lambda event: self.errors.append(event.description)
+        self.sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sender.bind(("127.0.0.1", 0))
+        self.sender.settimeout(5.0)
+
+    def _trace(self, event) -> None:
+        if event.direction == OUTGOING:
+            self.sent.append([check() for check in self.checks])
+
+    def send(self, *datagrams: bytes) -> None:
+        for data in datagrams:
+            self.sender.sendto(data, ("127.0.0.1", self.mgr.local_port))
+        taken = 0
+        for _ in range(100):  # loopback delivers at sendto; bounded anyway
+            taken += self.mgr.process_waiting()
+            if taken >= len(datagrams):
+                break
+        assert taken == len(datagrams)
+
+    def close(self) -> None:
+        self.sender.close()
+        self.collector.close()
+
+
+def _lines(path) -> list:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def test_inform_answered_only_after_its_line_was_written(tmp_path):
+    path = tmp_path / "out.jsonl"
+    rig = Rig(None, output=str(path))
+    rig.checks.append(lambda: [line["request_id"] for line in _lines(path)])
+    try:
+        rig.send(_datagram(PDU_TRAP, 11), _datagram(PDU_TRAP, 12), _datagram(PDU_INFORM, 13))
+        response = rig.sender.recv(2048)
+        # when the Response went out, the inform's line (and the traps before it) were in the file
+        assert rig.sent == [[[11, 12, 13]]]
+        assert response[:1] == b"\x30" and b"\xa2" in response
+        assert rig.collector.stats()["responses_sent"] == 1
+        assert rig.collector.stats()["delivered"] == 3
+    finally:
+        rig.close()
+
+
+def test_inform_not_answered_until_every_output_took_it(tmp_path):
+    path = tmp_path / "out.jsonl"
+    held = HeldOutput()
+    rig = Rig([FileOutput(str(path)), held], output=str(path))
+    try:
+        rig.send(_datagram(PDU_TRAP, 21), _datagram(PDU_INFORM, 22))
+        assert rig.sent == []                      # no Response: one output has not taken it
+        assert [line["request_id"] for line in _lines(path)] == [21, 22]  # the file did
+        stats = rig.collector.stats()
+        assert stats["delivered"] == 0 and stats["responses_sent"] == 0
+        assert [(b.first, b.end) for b in held.batches] == [(0, 2)]
+        held.acknowledge_all()
+        assert rig.collector.stats()["delivered"] == 2
+        # the next batch continues the numbering; delivered is the slowest output's watermark
+        rig.send(_datagram(PDU_TRAP, 23), _datagram(PDU_TRAP, 24))
+        rig.collector.flush()
+        assert [(b.first, b.end) for b in held.batches] == [(0, 2), (2, 4)]
+        assert [len(b.events) for b in held.batches] == [2, 2]
+        assert rig.collector.stats()["delivered"] == 2
+        held.acknowledge_all()
+        assert rig.collector.stats()["delivered"] == 4
+    finally:
+        rig.close()
+
+
+def test_inform_not_answered_when_the_line_cannot_be_written():
+    rig = Rig(None, output="/dev/full")  # every write(2) fails with ENOSPC
+    try:
+        rig.send(_datagram(PDU_INFORM, 31))
+        assert rig.sent == []
+        stats = rig.collector.stats()
+        assert stats["delivered"] == 0 and stats["responses_sent"] == 0
+        assert any("OSError" in e or "No space" in e for e in rig.errors), rig.errors
+    finally:
+        rig.sender.close()
+        rig.collector.delivery.close()
+        rig.mgr.deactivate()
+
+
+def test_inform_response_off_still_writes(tmp_path):
+    path = tmp_path / "out.jsonl"
+    rig = Rig(None, output=str(path), respond_informs=False)
+    try:
+        rig.send(_datagram(PDU_INFORM, 41))
+        rig.collector.flush()
+        assert rig.sent == [] and [line["request_id"] for line in _lines(path)] == [41]
+    finally:
+        rig.close()
+
+
+def test_delivery_gives_every_output_the_batch_even_if_one_fails(tmp_path):
+    held = HeldOutput()
+    delivery = Delivery([FileOutput("/dev/full"), held], batch_lines=3, batch_chars=300)
+    delivery.add("a\n", None)
+    delivery.add("b\n", None)
+    assert delivery.end == 2 and held.batches == []
+    with pytest.raises(OSError):
+        delivery.add("c\n", None)  # the third fills the batch: submitted, the file fails
+    assert [(b.first, b.end, b.lines) for b in held.batches] == [(0, 3, ["a\n", "b\n", "c\n"])]
+    held.acknowledge_all()
+    assert delivery.delivered() == 0  # the file took nothing
+    with pytest.raises(OSError):
+        delivery.add("d" * 250 + "\n", None)  # full by its characters
+    assert held.batches[-1].lines == ["d" * 250 + "\n"] and delivery.end == 4
+    delivery.close()
+    with pytest.raises(ValueError):
+        Delivery([])
+
+
+def test_file_output_keeps_what_a_failed_write_left():
+    read_end, write_end = os.pipe()
+    out = FileOutput(f"/dev/fd/{write_end}")  # the pipe, opened again by its path
+    os.close(write_end)
+    os.set_blocking(out.fd, False)  # a full pipe makes write(2) fail (EAGAIN) instead of waiting
+    lines = ["%06d" % i + "x" * 993 + "\n" for i in range(300)]  # 300 kB: more than a pipe holds
+    with pytest.raises(BlockingIOError):
+        out.submit(Batch(0, lines, [None] * 300))
+    assert out.acked() == 0
+    got = b""
+    for _ in range(1000):  # read some, retry the rest, until it all went
+        got += os.read(read_end, 1 << 16)
+        try:
+            out.poll()
+        except BlockingIOError:
+            continue
+        break
+    assert out.acked() == 300
+    out.submit(Batch(300, ["last\n"], [None]))
+    assert out.acked() == 301
+    out.close()
+    while True:
+        chunk = os.read(read_end, 1 << 16)
+        if not chunk:
+            break
+        got += chunk
+    os.close(read_end)
+    assert got.decode().splitlines() == [line[:-1] for line in lines] + ["last"]  # in order, once each
+
+
+def test_output_registry(tmp_path):
+    assert "file" in types()
+    out = create({"type": "file", "path": str(tmp_path / "f.jsonl")})
+    assert isinstance(out, FileOutput) and out.acked() == 0
+    out.close()
+    with pytest.raises(ConfigError, match="unknown output type 'nats' .*file"):
+        create({"type": "nats"})
+    register("held", lambda spec, **context: HeldOutput())
+    assert isinstance(create({"type": "held"}), HeldOutput)
