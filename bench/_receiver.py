@@ -1,9 +1,10 @@
 """The end-to-end receiver: one SNMPTrapMgr on 127.0.0.1 with a counting on_trap handler.
 
 Run as ``python -m bench._receiver IMPL RCVBUF`` by :mod:`bench.e2e`; IMPL is
-"cython" or "python" (the parent also sets SNMPTRAPMGR_NO_EXTENSIONS=1 for
-"python", so the twins are chosen at import as a user would).  It prints one JSON
-line (port, kernel SO_RCVBUF, implementation) and then answers commands on stdin,
+"cython" (the compiled modules) or "python" (the parent also sets
+SNMPTRAPMGR_NO_EXTENSIONS=1, so the pure-Python fallback is chosen at import as a user
+would).  It prints one JSON line (port, kernel SO_RCVBUF, implementation, the
+snmptrapmgr file and version it imported) and then answers commands on stdin,
 one per line, with one JSON line each:
 
 - ``reset``  zero the counters (before a sender starts) and pin the bench engine's
@@ -93,6 +94,8 @@ def main() -> int:
         "rcvbuf_requested": rcvbuf,
         "rcvbuf_kernel": int(mgr.config("InBufferSize")),
         "implementation": snmptrapmgr.implementation,
+        "file": os.path.realpath(snmptrapmgr.__file__),
+        "version": snmptrapmgr.__version__,
         "events_per_call": int(mgr.config("EventsPerCall")),
     }
     print(json.dumps(hello), flush=True)

@@ -1,8 +1,13 @@
-"""``python -m bench``: micro rows (Cython vs twin vs pysnmp) and end-to-end loopback rows."""
+"""``python -m bench``: the compiled modules against the pure-Python fallback (and pysnmp),
+one call at a time (micro rows) and end to end over 127.0.0.1 (SNMPTrapMgr, ``snmptrapmgr
+listen``, memory).  Run it in the repository root after ``pip install .`` or ``python
+setup.py build_ext --inplace``: it measures the compiled snmptrapmgr it finds (the
+checkout's, or else an installed one) and says which."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -11,11 +16,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import e2e, micro, report, scenarios
+from . import measured, report
+
+# bench.e2e, bench.micro and bench.scenarios import snmptrapmgr: only after measured.choose()
+# decided which one (see main).
 
 # max_count bounds the datagrams of one end-to-end row (0 = rate * duration): a slow receiver
 # must drain whatever its socket buffer holds before the row can be counted.
-# The collector rows (bench.scenarios, issue 5): a sustained v2c row, bursts queued while the
+# The collector rows (bench.scenarios): a sustained v2c row, bursts queued while the
 # receiver is stopped, v3 rows, `snmptrapmgr listen` rows, and the memory runs (traps, then
 # spoofed engine IDs; each phase bounded by memory_time_s).
 FULL = {"repeats": 9, "chunk_s": 0.02, "row_deadline_s": 20.0, "duration_s": 2.0, "max_duration_s": 2.0,
@@ -44,9 +52,12 @@ def _rates(text: str) -> list:
 
 def parse_args(argv: list) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="CI-sized run (< 40 s)")
+    p.add_argument("--quick", action="store_true",
+                   help="CI-sized run (< 40 s): indicative only, its targets are not graded")
     p.add_argument("--only", choices=("micro", "e2e", "collector"),
-                   help="run only one part (collector: the issue-5 rows: v3, listen, bursts, memory)")
+                   help="run only one part (collector: v3, snmptrapmgr listen, bursts, memory)")
+    p.add_argument("--python-only", action="store_true",
+                   help="measure the pure-Python fallback alone (no compiled modules needed)")
     p.add_argument("--json", metavar="PATH", help="write every number as JSON")
     p.add_argument("--plot", metavar="PATH", help="write a PNG of throughput and loss: the v2c sweep and "
                    "the collector rows with their targets (needs matplotlib)")
@@ -63,11 +74,10 @@ def parse_args(argv: list) -> argparse.Namespace:
             p.error("--replot needs --plot PATH (the PNG to write)")
         given = [flag for flag, value in (("--quick", args.quick), ("--only", args.only), ("--json", args.json),
                                           ("--rates", args.rates), ("--duration", args.duration),
-                                          ("--repeats", args.repeats)) if value]
+                                          ("--repeats", args.repeats), ("--python-only", args.python_only))
+                 if value]
         if given:
             p.error(f"--replot runs no benchmark: {', '.join(given)} would have no effect")
-    if args.rates is None:
-        args.rates = list(e2e.DEFAULT_RATES)
     if args.duration is not None and not 0 < args.duration <= 60:
         p.error("--duration must be in (0, 60]")
     if args.repeats is not None and not 1 <= args.repeats <= 100:
@@ -78,7 +88,7 @@ def parse_args(argv: list) -> argparse.Namespace:
 def _git_head() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=str(e2e.ROOT), timeout=5)
+                             cwd=str(measured.ROOT), timeout=5)
         return out.stdout.strip() or "?"
     except (OSError, subprocess.SubprocessError):
         return "?"
@@ -97,7 +107,8 @@ def _versions() -> dict:
 
 def plot_title(meta: dict) -> str:
     return (f"snmptrapmgr end-to-end over 127.0.0.1 (commit {meta['git_head']}, run {meta['started']}, "
-            f"{meta['duration_s']:g} s per rate, {meta['cpu_count']} CPUs)")
+            f"{meta['duration_s']:g} s per rate, {meta['cpu_count']} CPUs)"
+            + (f"; {report.QUICK_LABEL}" if meta.get("quick") else ""))
 
 
 class ReplotError(ValueError):
@@ -109,12 +120,15 @@ class ReplotError(ValueError):
 ROW_FIELDS = ("implementation", "name", "offered_rate", "sent", "sender_elapsed_s", "received",
               "receiver_busy_s", "bad_packets", "kernel_rcvbuf_errors")
 DERIVED = ("section", "title", "available", "actual_send_rate", "loss_pct", "processed_per_s", "ops_per_s",
-           "us_per_op", "ratio", "ratio_to")
+           "us_per_op", "ratio", "ratio_to", "error")
 META_FIELDS = ("git_head", "started", "duration_s", "cpu_count")
 
 
 def rows_from_json(data: object) -> tuple:
-    """(sweep rows, collector rows, issue-5 targets, title) from a ``--json`` file's content."""
+    """(sweep rows, collector rows, collector targets, title) from a ``--json`` file's content.
+    Rows marked as errors (received more than was sent) are left out, as the plot leaves them."""
+    from . import e2e
+
     if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
         raise ReplotError("no \"rows\" list: not a file written by python -m bench --json")
     meta = data.get("meta")
@@ -133,6 +147,8 @@ def rows_from_json(data: object) -> tuple:
             raise ReplotError(f"{where} lacks {', '.join(missing)}")
         if r.get("available") is False:
             raise ReplotError(f"{where} is marked unavailable: the plot has no way to show it")
+        if r.get("error"):
+            continue
         key = (r["section"], r["name"], r["implementation"])
         if key in seen:
             raise ReplotError(f"{where} appears twice")
@@ -174,8 +190,37 @@ def replot(json_path: str, png_path: str) -> int:
     return 0
 
 
+def _no_compiled_line(chosen: "measured.Measured") -> str:
+    return (f"python -m bench: no compiled snmptrapmgr to measure: {chosen.package} has no compiled modules "
+            f"and no other snmptrapmgr on the Python path has them; {measured.BUILD_HINT} "
+            "(or pass --python-only to measure the pure-Python fallback alone)")
+
+
+def _load_error(package: Path) -> str:
+    """Why the compiled modules that are there do not import ("" when they do)."""
+    from snmptrapmgr import _select
+
+    for name in _select.ACCELERATED:
+        try:
+            importlib.import_module(_select.twin_name(name, "cython"))
+        except ImportError as exc:
+            return f"{_select.twin_name(name, 'cython')}: {exc}"
+    return ""
+
+
+def measured_line(chosen: "measured.Measured", version: str, kinds: list, python_only: bool) -> str:
+    """The one line saying which snmptrapmgr is measured, and which implementations of it."""
+    if python_only:
+        what = "the pure-Python fallback only (--python-only)"
+    else:
+        what = " and ".join({"cython": "the compiled modules", "python": "the pure-Python fallback"}[k]
+                            for k in kinds)
+    return f"measuring snmptrapmgr {version} from {chosen.describe()}: {what}"
+
+
 def main(argv: list | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(argv)
     if args.plot:  # fail before the long run, not after it
         try:
             import matplotlib  # noqa: F401
@@ -185,7 +230,37 @@ def main(argv: list | None = None) -> int:
             return 2
     if args.replot:
         return replot(args.replot, args.plot)
-    from snmptrapmgr import _select
+    chosen = measured.choose(prefer_compiled=not args.python_only)
+    if chosen is None:
+        print("python -m bench: snmptrapmgr is not importable here: run it in the repository root, or "
+              "pip install . there", file=sys.stderr)
+        return 2
+    if not chosen.compiled and not args.python_only:
+        print(_no_compiled_line(chosen), file=sys.stderr)
+        return 2
+    try:
+        import snmptrapmgr
+        from snmptrapmgr import _select
+
+        from . import e2e, micro, scenarios
+    except Exception as exc:  # noqa: BLE001 - an installed copy too old or broken for this bench
+        print(f"python -m bench: cannot import snmptrapmgr from {chosen.package}: "
+              f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    if not measured.same_package(snmptrapmgr.__file__):
+        print(f"python -m bench: imported snmptrapmgr from {snmptrapmgr.__file__}, not the chosen "
+              f"{chosen.package}", file=sys.stderr)
+        return 2
+    if args.python_only:
+        kinds = ["python"]
+    else:
+        kinds = [k for k in ("cython", "python") if k in _select.available()]
+        if "cython" not in kinds:
+            print(f"python -m bench: the compiled modules in {chosen.package} do not load "
+                  f"({_load_error(chosen.package)}); {measured.BUILD_HINT}", file=sys.stderr)
+            return 2
+    if args.rates is None:
+        args.rates = list(e2e.DEFAULT_RATES)
 
     cfg = dict(QUICK if args.quick else FULL)
     if args.duration is not None:
@@ -195,61 +270,73 @@ def main(argv: list | None = None) -> int:
             cfg["listen_s"] = min(cfg["listen_s"], args.duration)
     if args.repeats is not None:
         cfg["repeats"] = args.repeats
-    kinds = _select.available()
-    kinds = [k for k in ("cython", "python") if k in kinds]
     started = time.time()
+    version = getattr(snmptrapmgr, "__version__", "?")
     meta = {
-        "command": "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": "python -m bench " + " ".join(argv),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "git_head": _git_head(), "platform": platform.platform(), "cpu_count": os.cpu_count(),
         "loadavg_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "versions": _versions(), "implementations": kinds, "quick": args.quick, **cfg,
         "rates": args.rates if args.only != "micro" else [],
         "gc": "enabled during timing",
+        "measured": {"path": str(chosen.package), "origin": chosen.origin, "version": version,
+                     "passed_over": str(chosen.passed_over) if chosen.passed_over else None,
+                     "implementations": kinds},
+        "python_only": args.python_only,
+        "graded": not args.quick and "cython" in kinds,
     }
     log = lambda s: print(f"  .. {s}", file=sys.stderr, flush=True)  # noqa: E731
 
     print(f"snmptrapmgr bench  {meta['started']}  commit {meta['git_head']}  python {meta['versions']['python']}"
           f"  pysnmp {meta['versions']['pysnmp']}  {meta['cpu_count']} CPUs  load {meta['loadavg_start']}")
-    if "cython" not in kinds:
-        print("WARNING: the Cython extensions are not built (python setup.py build_ext --inplace): "
-              "only the pure-Python twins are measured")
+    print(measured_line(chosen, version, kinds, args.python_only))
+    if args.quick:
+        print(f"--quick: {report.QUICK_LABEL} (short rows; the targets below are compared with the full-run "
+              "limits for orientation: run without --quick to grade them)")
     out: dict = {"meta": meta, "rows": [], "targets": []}
-    micro_rows = []
-    if args.only in (None, "micro"):
-        micro_rows = micro.run(kinds, repeats=cfg["repeats"], chunk_s=cfg["chunk_s"],
-                               row_deadline_s=cfg["row_deadline_s"], progress=log)
-        print()
-        print(report.micro_table(micro_rows, cfg["repeats"]))
-        out["rows"] += report.micro_json(micro_rows)
-    e2e_rows = []
-    if args.only in (None, "e2e"):
-        e2e_rows, info = e2e.run(kinds, args.rates, cfg["duration_s"], cfg["max_duration_s"],
-                                 max_count=cfg["max_count"], progress=log)
-        print()
-        print(report.e2e_table(e2e_rows, info, cfg["duration_s"], cfg["max_duration_s"], cfg["max_count"]))
-        out["rows"] += report.e2e_json(e2e_rows)
-        out["e2e_receivers"] = info
+    micro_rows: list = []
+    e2e_rows: list = []
     scenario_rows: list = []
     memory_runs: list = []
-    if args.only in (None, "collector"):
-        scenario_rows, memory_runs, sinfo = scenarios.run(kinds, cfg, progress=log)
-        print()
-        print(report.scenario_table(scenario_rows, sinfo, cfg))
-        print()
-        print(report.memory_table(memory_runs))
-        out["rows"] += report.scenario_json(scenario_rows) + report.memory_json(memory_runs)
-        out["collector_receivers"] = sinfo
+    try:
+        if args.only in (None, "micro"):
+            micro_rows = micro.run(kinds, repeats=cfg["repeats"], chunk_s=cfg["chunk_s"],
+                                   row_deadline_s=cfg["row_deadline_s"], progress=log)
+            print()
+            print(report.micro_table(micro_rows, cfg["repeats"], args.quick))
+            out["rows"] += report.micro_json(micro_rows)
+        if args.only in (None, "e2e"):
+            e2e_rows, info = e2e.run(kinds, args.rates, cfg["duration_s"], cfg["max_duration_s"],
+                                     max_count=cfg["max_count"], progress=log)
+            print()
+            print(report.e2e_table(e2e_rows, info, cfg["duration_s"], cfg["max_duration_s"], cfg["max_count"],
+                                   args.quick))
+            out["rows"] += report.e2e_json(e2e_rows)
+            out["e2e_receivers"] = info
+        if args.only in (None, "collector"):
+            scenario_rows, memory_runs, sinfo = scenarios.run(kinds, cfg, progress=log)
+            print()
+            print(report.scenario_table(scenario_rows, sinfo, cfg, args.quick))
+            print()
+            print(report.memory_table(memory_runs, args.quick))
+            out["rows"] += report.scenario_json(scenario_rows) + report.memory_json(memory_runs)
+            out["collector_receivers"] = sinfo
+    except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as exc:
+        print(f"python -m bench: {type(exc).__name__ + ': ' if not isinstance(exc, RuntimeError) else ''}{exc}",
+              file=sys.stderr)
+        return 1
     meta["elapsed_s"] = time.time() - started
     meta["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     if micro_rows:
-        out["targets"] = report.targets(micro_rows)
+        out["targets"] = report.targets(micro_rows, args.quick)
         print()
-        print(report.target_lines(out["targets"]))
+        print(report.target_lines(out["targets"], args.quick))
     if scenario_rows or memory_runs:
-        out["targets_issue5"] = report.targets5(e2e_rows, scenario_rows, memory_runs, cfg)
+        out["targets_issue5"] = report.targets5(e2e_rows, scenario_rows, memory_runs, cfg, args.quick)
         print()
-        print(report.target5_lines(out["targets_issue5"]))
+        print(report.target5_lines(out["targets_issue5"], args.quick, "cython" in kinds))
+    errors = report.check_counts(e2e_rows + scenario_rows)
     print(f"\n({meta['elapsed_s']:.1f} s; load average at the end {meta['loadavg_end']})")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -262,4 +349,8 @@ def main(argv: list | None = None) -> int:
             print(f"wrote {args.plot}")
         else:
             print("--plot: no end-to-end or collector rows (--only micro), nothing plotted", file=sys.stderr)
+    if errors:
+        print(f"python -m bench: {len(errors)} row(s) received more traps than were sent to them (shown as "
+              "ERROR above, not used for any target): the run is not a valid measurement", file=sys.stderr)
+        return 1
     return 0

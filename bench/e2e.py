@@ -19,19 +19,27 @@ from typing import Callable, Optional
 
 from snmptrapmgr.collector.service import DEFAULT_RCVBUF
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import measured
+
+ROOT = measured.ROOT
 DEFAULT_RATES = (20000, 50000, 100000, 150000, 200000)
 RCVBUF = DEFAULT_RCVBUF  # what `snmptrapmgr listen` asks for by default
 
 
 def _env(kind: str) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    """A child's environment: the measured snmptrapmgr and this checkout's bench first on its
+    path (:mod:`bench.measured`), the pure-Python fallback forced for "python"."""
+    env = measured.child_env()
     if kind == "python":
         env["SNMPTRAPMGR_NO_EXTENSIONS"] = "1"
     else:
         env.pop("SNMPTRAPMGR_NO_EXTENSIONS", None)
     return env
+
+
+def child_cwd() -> str:
+    """Every child's working directory (never the repository root: see bench.measured)."""
+    return measured.child_cwd()
 
 
 def rcvbuf_errors() -> Optional[int]:
@@ -54,12 +62,16 @@ class ReceiverProcess:
         self.timeout_s = timeout_s
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench._receiver", kind, str(rcvbuf)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(ROOT), env=_env(kind),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=child_cwd(), env=_env(kind),
         )
         self.hello = self._read()
         if self.hello.get("implementation") != kind:
             self.close()
-            raise RuntimeError(f"receiver child runs {self.hello.get('implementation')!r}, not {kind!r}")
+            raise RuntimeError(f"the {kind} receiver process runs {self.hello.get('implementation')!r} instead")
+        if self.hello.get("file") and not measured.same_package(self.hello["file"]):
+            self.close()
+            raise RuntimeError(f"the {kind} receiver process imported snmptrapmgr from {self.hello['file']}, "
+                               f"not the measured {measured.current().package}")
 
     def _read(self) -> dict:
         import select
@@ -69,7 +81,12 @@ class ReceiverProcess:
             raise RuntimeError(f"{self.kind} receiver did not answer within {self.timeout_s} s")
         line = self.proc.stdout.readline()
         if not line:
-            raise RuntimeError(f"{self.kind} receiver exited (code {self.proc.poll()})")
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            raise RuntimeError(f"the {self.kind} receiver process exited (code {self.proc.returncode}) "
+                               "before answering; its error is above")
         return json.loads(line)
 
     def command(self, cmd: str) -> dict:
@@ -88,9 +105,31 @@ class ReceiverProcess:
                 self.proc.wait()
 
 
+def sender_args(port: int, rate: float, count: int, seconds: float, kind: str = "v2c", first: int = 0,
+                sequence: bool = False) -> list:
+    """The ``python -m bench.loadgen`` command line (``sequence``: v2c request-ids ``first``...)."""
+    args = [sys.executable, "-m", "bench.loadgen", "--port", str(port), "--count", str(count),
+            "--rate", str(rate), "--seconds", f"{seconds:g}", "--kind", kind, "--json"]
+    if sequence:
+        args.append("--sequence")
+    if first:
+        args += ["--first", str(first)]
+    return args
+
+
+def sender_result(stdout: str, stderr: str, returncode: int) -> dict:
+    """The sender's JSON line, or a RuntimeError naming its last error line."""
+    lines = stdout.strip().splitlines()
+    if returncode != 0 or not lines:
+        why = (stderr or "").strip().splitlines()
+        raise RuntimeError(f"the sender (python -m bench.loadgen) failed with exit code {returncode}: "
+                           f"{why[-1] if why else 'no message'}")
+    return json.loads(lines[-1])
+
+
 def run_sender(port: int, rate: float, duration_s: float, count: int = 0, kind: str = "v2c",
-               seconds: Optional[float] = None, first: int = 0) -> dict:
-    """``python -m bench.loadgen`` in its own process (the Cython build if present).
+               seconds: Optional[float] = None, first: int = 0, sequence: bool = False) -> dict:
+    """``python -m bench.loadgen`` in its own process (the compiled build if present).
 
     ``count`` 0 = ``rate * duration_s`` (or 10,000,000 at rate 0); the sender stops after
     ``seconds`` at the latest (default: ``duration_s`` at rate 0, else ``1.5 * duration_s + 0.5``).
@@ -99,13 +138,14 @@ def run_sender(port: int, rate: float, duration_s: float, count: int = 0, kind: 
         count = max(1, int(rate * duration_s)) if rate > 0 else 10_000_000
     if seconds is None:
         seconds = duration_s if rate <= 0 else 1.5 * duration_s + 0.5
-    args = [sys.executable, "-m", "bench.loadgen", "--port", str(port), "--count", str(count),
-            "--rate", str(rate), "--seconds", f"{seconds:g}", "--kind", kind, "--json"]
-    if first:
-        args += ["--first", str(first)]
-    out = subprocess.run(args, capture_output=True, text=True, cwd=str(ROOT), env=_env("cython"),
-                         timeout=seconds + 120, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    args = sender_args(port, rate, count, seconds, kind, first, sequence)
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, cwd=child_cwd(), env=_env("cython"),
+                             timeout=seconds + 120)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"the sender (python -m bench.loadgen) did not finish within {seconds + 120:g} s") \
+            from None
+    return sender_result(out.stdout, out.stderr, out.returncode)
 
 
 @dataclass
@@ -135,6 +175,17 @@ class E2ERow:
     @property
     def loss_pct(self) -> float:
         return 100.0 * (self.sent - self.received) / self.sent if self.sent else 0.0
+
+    @property
+    def problem(self) -> str:
+        """Why the row's counts cannot be right ("" when they can): a receiver never gets more
+        traps than were sent to it, so such a row counted traffic that was not its own."""
+        if self.received > self.sent:
+            return (f"received {self.received:,} of {self.sent:,} sent: it counted traffic that was not "
+                    "its own, so its loss is unknown")
+        if self.sent < 0 or self.received < 0:
+            return f"negative count (sent {self.sent:,}, received {self.received:,})"
+        return ""
 
 
 def one(rec: ReceiverProcess, rate: float, duration_s: float, count: int = 0, kind: str = "v2c",

@@ -1,4 +1,4 @@
-"""Micro rows: Cython vs the pure-Python twin (vs pysnmp where installed), in one process.
+"""Micro rows: the compiled modules vs the pure-Python fallback (vs pysnmp where installed), in one process.
 
 Each row is a list of candidates measured interleaved by :mod:`bench.timing`.
 Before timing, every candidate's result is checked against the others (same
@@ -70,7 +70,7 @@ def _decode_row(key: str, title: str, data: bytes, kinds: list, pys: Optional[di
         results[kind] = f(data)
         row.candidates.append(Candidate(kind, f, (data,)))
     if len(set(map(repr, results.values()))) > 1:
-        raise AssertionError(f"{key}: the twins disagree: {results}")
+        raise AssertionError(f"{key}: the compiled and pure-Python decoders disagree: {results}")
     if pys is not None:
         decode = pys["decoder"].decode
         spec = pys["api"].PROTOCOL_MODULES[pysnmp_version].Message()
@@ -197,7 +197,7 @@ def _oid_rows(kinds: list, pys: Optional[dict]) -> list:
         to_row.candidates.append(Candidate(kind, mod.oid_to_ber, (OID_TEXT,)))
         from_row.candidates.append(Candidate(kind, mod.oid_from_ber, (ber[kind],)))
     if len(set(ber.values())) > 1:
-        raise AssertionError(f"the OID twins disagree: {ber}")
+        raise AssertionError(f"the compiled and pure-Python OID encoders disagree: {ber}")
     content = next(iter(ber.values()))
     if pys is not None:
         univ, encode, decode = pys["univ"], pys["encoder"].encode, pys["decoder"].decode
@@ -231,8 +231,8 @@ def _p2k_rows(kinds: list, pys: Optional[dict]) -> list:
     for name in P2K_HASHES:
         new = getattr(hashlib, name)
         row = Row(f"p2k_{name}", f"password-to-key {name.upper().replace('SHA', 'SHA-')}",
-                  note="Ku only (no localization); floor = one hashlib call over a prebuilt 1 MiB;"
-                       f" single calls alternated, {REPEATS_SCALE}x the rounds",
+                  note="Ku only (no localization); lower bound = one hashlib call over 1 MiB (the password "
+                       f"repeated, built beforehand); single calls alternated, {REPEATS_SCALE}x the rounds",
                   single_calls=True)
         want = new(buf).digest()
         for kind in kinds:

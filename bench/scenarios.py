@@ -1,4 +1,4 @@
-"""The collector rows (issue 5 targets), each for both implementations in one run.
+"""The collector rows (the collector's targets), each for both implementations in one run.
 
 All traffic goes from a ``python -m bench.loadgen`` process to 127.0.0.1, bounded in
 count and time; the receiver is another process:
@@ -12,8 +12,11 @@ count and time; the receiver is another process:
   traps of a user with a known engine (the receiver pins the engine's boots/time before
   each row, so the prebuilt datagrams stay inside the 150 s window);
 - ``listen_<rate>`` / ``listen_max`` / ``listen_burst``: ``python -m snmptrapmgr listen
-  --output FILE`` as a subprocess; lines counted from the file, the processing rate from
-  the file's growth (polled every 5 ms; the first flushed batch is not counted);
+  --output FILE`` as a subprocess; each row sends its own request-ids and counts the
+  lines carrying them (so a line written late for one row is never counted in the next),
+  the processing rate from the file's growth (polled every 5 ms; the first flushed batch
+  is not counted); a row ends when the sender is done, the listen socket's queue is
+  empty and the file stopped growing;
 - memory: a fresh receiver per implementation; VmRSS at the start, after N typical traps
   processed and after M v3 traps from M distinct engine IDs for a user added with an
   empty engine ID (each correctly authenticated for its engine: accepted and learned,
@@ -33,10 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from .e2e import RCVBUF, ROOT, E2ERow, ReceiverProcess, _env, one, rcvbuf_errors, run_sender
+from .e2e import (RCVBUF, E2ERow, ReceiverProcess, _env, child_cwd, one, rcvbuf_errors, run_sender, sender_args,
+                  sender_result)
+from .traffic import FIRST_REQUEST_ID
 
 LISTEN_RCVBUF = RCVBUF  # the collector's default, as the bench receiver asks (InBufferSize)
-LISTEN_QUIET_S = 0.5
+LISTEN_QUIET_S = 0.5   # no file growth for this long ...
+LISTEN_EMPTY_S = 0.2   # ... and the listen socket's queue empty for this long: the row is over
 MAX_DRAIN_S = 40.0
 PORT_LINE = re.compile(r"listening on udp:127\.0\.0\.1:(\d+) rcvbuf=(\d+)")
 
@@ -80,7 +86,13 @@ def best_burst(rec: ReceiverProcess, count: int, repeats: int, kind: str, name: 
 
 
 class ListenProcess:
-    """``python -m snmptrapmgr listen --output FILE`` for one implementation."""
+    """``python -m snmptrapmgr listen --output FILE`` for one implementation.
+
+    Every row sends its own request-ids (``bench.loadgen --sequence --first``, a range
+    no other row uses) and counts only the lines carrying them, so a line written late
+    for an earlier row can never be counted twice; a row ends once the sender is done,
+    the listen socket's queue is empty (/proc/net/udp) and the file stopped growing.
+    """
 
     def __init__(self, kind: str, workdir: Path, rcvbuf: int = LISTEN_RCVBUF, timeout_s: float = 30.0) -> None:
         self.kind = kind
@@ -90,7 +102,7 @@ class ListenProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port", "0",
              "--output", str(self.output), "--rcvbuf", str(rcvbuf)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._err, cwd=str(ROOT),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._err, cwd=child_cwd(),
             env=_env(kind))
         end = time.monotonic() + timeout_s
         while True:
@@ -99,7 +111,9 @@ class ListenProcess:
                 break
             if self.proc.poll() is not None or time.monotonic() > end:
                 self.close()
-                raise RuntimeError(f"{kind} listen did not start: {self.stderr()[-500:]}")
+                last = self.stderr().strip().splitlines()
+                raise RuntimeError(f"snmptrapmgr listen ({kind}) did not start: "
+                                   f"{last[-1] if last else 'no message'}")
             time.sleep(0.02)
         self.port, self.rcvbuf_kernel = int(found.group(1)), int(found.group(2))
         self.final: dict = {}
@@ -123,49 +137,70 @@ class ListenProcess:
     def run(self, rate: float, duration_s: float, count: int, seconds: Optional[float] = None,
             stop_first: bool = False, name: str = "") -> E2ERow:
         """One row: a sender at ``rate`` (0 = max), or a burst queued while listen is stopped."""
+        first = take_request_ids(count)
         start_size = self.size()
         before = rcvbuf_errors()
+        sock_before = udp_socket(self.port)
         if stop_first:
             with _stopped(self.proc.pid):
-                sender = run_sender(self.port, 0, 60.0, count, "v2c", seconds=60.0)
+                sender = run_sender(self.port, 0, 60.0, count, "v2c", seconds=60.0, first=first, sequence=True)
             sender_proc = None
         else:
             if seconds is None:
                 seconds = duration_s if rate <= 0 else 1.5 * duration_s + 0.5
-            sender_proc = subprocess.Popen(
-                [sys.executable, "-m", "bench.loadgen", "--port", str(self.port), "--count", str(count),
-                 "--rate", str(rate), "--seconds", f"{seconds:g}", "--json"],
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=str(ROOT), env=_env("cython"))
+            sender_proc = subprocess.Popen(sender_args(self.port, rate, count, seconds, first=first, sequence=True),
+                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                           cwd=child_cwd(), env=_env("cython"))
             sender = None
         samples = [(time.perf_counter(), start_size)]
         started = time.perf_counter()
+        empty_since = None  # since when the listen socket's queue has been seen empty
         while True:
             time.sleep(0.005)
             now, size = time.perf_counter(), self.size()
             if size != samples[-1][1]:
                 samples.append((now, size))
-            done = sender_proc is None or sender_proc.poll() is not None
-            if done and now - samples[-1][0] >= LISTEN_QUIET_S:
-                break
+                empty_since = None
+            if sender_proc is None or sender_proc.poll() is not None:
+                queued = udp_socket(self.port)
+                if queued is not None and queued[0] > 0:
+                    empty_since = None
+                elif empty_since is None:
+                    empty_since = now
+                # done: the listener took all the kernel queued and wrote nothing more for a while
+                if (empty_since is not None and now - empty_since >= LISTEN_EMPTY_S
+                        and now - samples[-1][0] >= LISTEN_QUIET_S):
+                    break
             if now - started > MAX_DRAIN_S + (seconds or 0):
                 break
         if sender_proc is not None:
-            out, _ = sender_proc.communicate(timeout=30)
-            import json
-
-            sender = json.loads(out.strip().splitlines()[-1])
+            try:
+                out, err = sender_proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                sender_proc.kill()
+                out, err = sender_proc.communicate()
+            sender = sender_result(out, err, sender_proc.returncode)
         after = rcvbuf_errors()
-        lines = self.lines_since(start_size)
-        grown = [s for s in samples[1:]]
+        sock_after = udp_socket(self.port)
+        lines, own = count_own_lines(self.output, start_size, FIRST_REQUEST_ID + first, count)
+        grown = samples[1:]
         rate_lines = 0.0
+        rate_from = "file growth"
         if lines and len(grown) >= 2 and grown[-1][0] > grown[0][0]:
             per_line = (samples[-1][1] - start_size) / lines
             rate_lines = (grown[-1][1] - grown[0][1]) / per_line / (grown[-1][0] - grown[0][0])
-        busy_s = (lines - 1) / rate_lines if rate_lines > 0 and lines > 1 else 0.0
-        return E2ERow(self.kind, rate, sender["sent"], sender["elapsed_s"], lines, busy_s, 0,
+        elif own and grown and grown[-1][0] > started:
+            # everything came in one flush: lines / time from the start to that flush (a lower bound)
+            rate_lines = own / (grown[-1][0] - started)
+            rate_from = "one flush (lower bound)"
+        busy_s = (own - 1) / rate_lines if rate_lines > 0 and own > 1 else 0.0
+        drops = (None if sock_before is None or sock_after is None else sock_after[1] - sock_before[1])
+        return E2ERow(self.kind, rate, sender["sent"], sender["elapsed_s"], own, busy_s, 0,
                       None if before is None or after is None else after - before,
                       {"send_errors": sender["errors"], "traffic": "v2c", "burst": stop_first,
-                       "file_growth_samples": len(grown), "drained": True}, name)
+                       "file_growth_samples": len(grown), "drained": True, "socket_drops": drops,
+                       "other_lines": lines - own, "rate_from": rate_from,
+                       "request_ids": [FIRST_REQUEST_ID + first, FIRST_REQUEST_ID + first + count - 1]}, name)
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -179,6 +214,64 @@ class ListenProcess:
         found = re.findall(r"snmptrapmgr final[^:]*: (.*)", self.stderr())
         if found:
             self.final = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", found[-1])}
+
+
+_next_request_id = 0
+
+
+def take_request_ids(count: int) -> int:
+    """The offset (from FIRST_REQUEST_ID) of ``count`` request-ids no other row of this run uses."""
+    global _next_request_id
+    first = _next_request_id
+    _next_request_id += max(1, count)
+    return first
+
+
+REQUEST_ID = re.compile(rb'"request_id":(\d+)')
+
+
+def count_own_lines(path: Path, offset: int, first_id: int, count: int) -> tuple:
+    """(lines, own): the complete lines of ``path`` after ``offset``, and how many distinct
+    request-ids ``first_id`` .. ``first_id + count - 1`` they carry (read in 16 MiB pieces)."""
+    seen = bytearray(max(0, count))
+    lines = 0
+    try:
+        handle = open(path, "rb")
+    except OSError:
+        return 0, 0
+    with handle:
+        handle.seek(offset)
+        rest = b""
+        while True:
+            piece = handle.read(16 << 20)
+            if not piece:
+                break
+            data = rest + piece
+            cut = data.rfind(b"\n") + 1
+            data, rest = data[:cut], data[cut:]
+            lines += data.count(b"\n")
+            for found in REQUEST_ID.findall(data):
+                index = int(found) - first_id
+                if 0 <= index < count:
+                    seen[index] = 1
+    return lines, count - seen.count(0)
+
+
+def udp_socket(port: int) -> Optional[tuple]:
+    """(bytes queued, drops) of the UDP socket bound to 127.0.0.1:``port`` (/proc/net/udp), or None."""
+    try:
+        text = Path("/proc/net/udp").read_text()
+    except OSError:
+        return None
+    want = f":{port:04X}"
+    for line in text.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) > 12 and fields[1].endswith(want) and fields[2].startswith("00000000:"):
+            try:
+                return int(fields[4].split(":")[1], 16), int(fields[-1])
+            except (IndexError, ValueError):
+                return None
+    return None
 
 
 # ----------------------------------------------------------------------------- memory
