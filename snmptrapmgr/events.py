@@ -4,7 +4,8 @@ The sans-IO receiver creates these directly, so one object carries a message
 from the decoder to the application.  Writable fields (``respond``,
 ``accept``, ``password``, ``report``, ``security_level``, ``error_status``...)
 are plain attributes, read back after the handler returns.  Varbinds stay as
-the decoder's tuples until someone asks for ``objects``.
+the decoder's tuples until someone asks for ``objects``.  Every constructor
+takes its fields by keyword as well as in the documented positional order.
 """
 
 from __future__ import annotations
@@ -80,10 +81,19 @@ class SNMPObject:
 class _Notification:
     """What a trap and an inform share: the message, its sender, its varbinds.
 
-    Fields that not every message carries are class-level defaults, set on
-    the instance only when present: that keeps the per-trap cost to one
-    small object with ten attributes.
+    Build it by keyword (``SNMPTrapMgrTrapEventParams(snmp_version=2,
+    request_id=7, ...)``) or, on the hot paths, by position in the order of
+    the signature (keyword matching costs ~0.1 us per field).  ``community`` is the community decoded for display
+    (CodePage, undecodable octets replaced); ``community_bytes`` the octets
+    exactly as received (b"" for SNMPv3), so two communities that display
+    alike stay apart.  The other fields (``OPTIONAL``: engine and context IDs,
+    the v1 trap fields, an inform's reply fields) are keyword-only and are
+    class-level defaults, set on the instance only when given: that keeps
+    the per-trap cost to one small object with eleven attributes.
     """
+
+    #: the keyword-only fields the constructor takes (beside the positional ones)
+    OPTIONAL = frozenset(("engine_id", "context_engine_id", "context_name"))
 
     engine_id = b""
     context_engine_id = b""
@@ -92,7 +102,7 @@ class _Notification:
 
     def __init__(self, snmp_version: int, request_id: int, community: str, user: str,
                  security_level: int, trap_oid: str, time_stamp: int, source_address: str,
-                 source_port: int, varbinds: list) -> None:
+                 source_port: int, varbinds: list, community_bytes: bytes = b"", **optional: Any) -> None:
         self.snmp_version = snmp_version
         self.request_id = request_id
         self.community = community
@@ -103,6 +113,19 @@ class _Notification:
         self.source_address = source_address
         self.source_port = source_port
         self.varbinds = varbinds
+        self.community_bytes = community_bytes
+        if optional:
+            self._set_optional(optional)
+
+    def _set_optional(self, optional: dict) -> None:
+        # a ** parameter, not keyword-only defaults: those cost a dict lookup per
+        # omitted field on every (positional, hot-path) construction
+        unknown = optional.keys() - self.OPTIONAL
+        if unknown:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) "
+                            f"{', '.join(sorted(unknown))}")
+        for name, value in optional.items():
+            setattr(self, name, value)
 
     @property
     def objects(self) -> tuple:
@@ -114,6 +137,9 @@ class _Notification:
 
 class SNMPTrapMgrTrapEventParams(_Notification):
     """A trap.  v1 traps also carry enterprise, generic/specific and the RFC 3584 OID."""
+
+    OPTIONAL = _Notification.OPTIONAL | {"agent_address", "enterprise", "generic_trap", "specific_trap",
+                                         "rfc3584_trap_oid"}
 
     agent_address = ""
     enterprise = ""
@@ -134,6 +160,9 @@ class SNMPTrapMgrTrapEventParams(_Notification):
 class SNMPTrapMgrInformRequestEventParams(_Notification):
     """An inform; set ``respond`` True (and optionally an error) to acknowledge it."""
 
+    OPTIONAL = _Notification.OPTIONAL | {"error_index", "error_status", "error_description", "respond",
+                                         "message_id", "reply_context"}
+
     error_index = 0
     error_status = 0
     error_description = ""
@@ -147,7 +176,7 @@ class SNMPTrapMgrBadPacketEventParams:
                  "error_description", "report", "reply_context")
 
     def __init__(self, packet: bytes, source_address: str, source_port: int, error_code: int,
-                 error_description: str, reply_context: Any = None) -> None:
+                 error_description: str, reply_context: Any = None, report: Optional[bool] = None) -> None:
         self.packet = packet
         self.source_address = source_address
         self.source_port = source_port
@@ -155,7 +184,7 @@ class SNMPTrapMgrBadPacketEventParams:
         self.error_description = error_description
         # a Report is prepared only where RFC 3414 calls for one and the message
         # is reportable (never for a trap); the handler may still veto it
-        self.report = reply_context is not None
+        self.report = reply_context is not None if report is None else report
         self.reply_context = reply_context
 
 
@@ -200,7 +229,7 @@ class SNMPTrapMgrDiscoveryRequestEventParams:
 
     def __init__(self, engine_id: bytes, engine_boots: int, engine_time: int, user: str,
                  security_level: int, source_address: str, source_port: int,
-                 reply_context: Any = None) -> None:
+                 reply_context: Any = None, respond: bool = True) -> None:
         self.engine_id = engine_id
         self.engine_boots = engine_boots
         self.engine_time = engine_time
@@ -208,7 +237,7 @@ class SNMPTrapMgrDiscoveryRequestEventParams:
         self.security_level = security_level
         self.source_address = source_address
         self.source_port = source_port
-        self.respond = True
+        self.respond = respond
         self.reply_context = reply_context
 
 
@@ -226,13 +255,13 @@ class SNMPTrapMgrGetUserPasswordEventParams:
     __slots__ = ("password_type", "user", "engine_id", "password", "algorithm", "key")
 
     def __init__(self, password_type: int, user: str, engine_id: bytes, password: str = "",
-                 algorithm: int = 0) -> None:
+                 algorithm: int = 0, key: bytes = b"") -> None:
         self.password_type = password_type
         self.user = user
         self.engine_id = engine_id
         self.password = password
         self.algorithm = algorithm
-        self.key = b""
+        self.key = key
 
 
 class SNMPTrapMgrGetUserSecurityLevelEventParams:

