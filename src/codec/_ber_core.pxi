@@ -27,6 +27,8 @@ from snmptrapmgr.errors import (
     ERR_UNSUPPORTED_VERSION,
     DecodeError,
 )
+include "_pdu.pxi"
+
 from snmptrapmgr.codec.shapes import CommunityMessage, Pdu, ScopedPdu, V1TrapPdu, V3Message
 
 cdef uint64_t _SUBID_MAX = 0xFFFFFFFFu
@@ -444,12 +446,12 @@ cdef object _pdu(cbytes d, Py_ssize_t pos, Py_ssize_t end, bint named):
     if pos >= end:
         _defect("missing PDU")
     tag = d[pos]
-    if tag < 0xA0 or tag > 0xA8:
+    if tag < PDU_GET or tag > PDU_REPORT:
         raise DecodeError(ERR_UNKNOWN_PDU, f"unknown PDU type 0x{tag:02x}")
     start = _length(d, pos + 1, end, &stop)
     if stop != end:
         _defect("bytes after the PDU")
-    if tag == 0xA4:
+    if tag == PDU_TRAP_V1:
         o_start = _header(d, start, stop, 0x06, &o_stop)
         enterprise = _oid_text(d, o_start, o_stop)
         a_start = _header(d, o_stop, stop, 0x40, &a_stop)

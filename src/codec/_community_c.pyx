@@ -90,7 +90,7 @@ cdef class CommunityDecoder:
             text = self._text(community)
         tag = <object>PyTuple_GET_ITEM(pdu, 0)
         if version == 0:
-            if tag != 0xA4:
+            if tag != PDU_TRAP_V1:
                 raise SNMPTrapMgrError(ERR_UNKNOWN_PDU, f"PDU 0x{tag:02x} is not a notification")
             _, enterprise, agent, generic, specific, stamp, varbinds = pdu
             reference, rfc3584 = v1_trap_oids(enterprise, generic, specific)
@@ -103,14 +103,14 @@ cdef class CommunityDecoder:
             event.specific_trap = specific
             event.rfc3584_trap_oid = rfc3584
             return event
-        if tag != 0xA7 and tag != 0xA6:
+        if tag != PDU_TRAP and tag != PDU_INFORM:
             # also a v1 Trap-PDU inside a v2c message: its fields are not a varbind list
             raise SNMPTrapMgrError(ERR_UNKNOWN_PDU, f"PDU 0x{tag:02x} is not a v2c notification")
         varbinds = <object>PyTuple_GET_ITEM(pdu, 4)
         trap_oid, uptime = _trap_fields(varbinds)
         # the measured hot path (a v2c trap): positional arguments, the fastest
         # way to build the event (keywords cost ~0.1 us each)
-        if tag == 0xA7:
+        if tag == PDU_TRAP:
             return _Trap(2, <object>PyTuple_GET_ITEM(pdu, 1), text, "", 0, trap_oid, uptime,
                          address[0], address[1], varbinds, community)
         event = _Inform(2, <object>PyTuple_GET_ITEM(pdu, 1), text, "", 0, trap_oid, uptime,
