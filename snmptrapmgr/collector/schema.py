@@ -16,7 +16,12 @@ so two communities never print the same); v3 ``user``, ``security_level``,
 ``request_id``, ``trap_oid`` (the reference's form), ``trap_oid_rfc3584``,
 ``uptime`` (TimeTicks); v1 only ``enterprise``, ``agent_address``,
 ``generic_trap``, ``specific_trap``; and ``varbinds``: a list of
-{oid, type, value}.  Values are JSON-natural: numbers as numbers, OIDs and
+{oid, type, value}.  With MIB names (``names``, a
+:class:`snmptrapmgr.mib.Resolver`; ``listen`` without ``--numeric``),
+``trap_name`` follows ``trap_oid_rfc3584`` and a varbind gains ``name``,
+``label`` (an enumerated INTEGER's label) and ``display`` (the value as
+its DISPLAY-HINT reads it, or an OID value's name) after its other keys,
+each only when a MIB gives one: an unknown OID simply has none.  Values are JSON-natural: numbers as numbers, OIDs and
 addresses as text, printable octet strings as text, other octets as
 lowercase hex with ``"encoding": "hex"`` beside them, NULL and the
 exception values as null.
@@ -151,18 +156,22 @@ class CacheSize(NamedTuple):
 
 _CLOCK = Clock()
 _VARBIND_CACHE = TextCache(VARBIND_CACHE_ENTRIES, VARBIND_CACHE_BYTES)
+_NAMED_CACHE = TextCache(VARBIND_CACHE_ENTRIES, VARBIND_CACHE_BYTES)  # varbinds with MIB names
+_NAMED_BY: list = [None]  # the resolver _NAMED_CACHE was filled by
 _HEADER_CACHE = TextCache(HEADER_CACHE_ENTRIES, HEADER_CACHE_BYTES)
 
 
 def cache_sizes() -> dict:
     """{"varbinds": CacheSize, "headers": CacheSize}: what the formatting caches hold now."""
     return {"varbinds": CacheSize(len(_VARBIND_CACHE.entries), _VARBIND_CACHE.size),
-            "headers": CacheSize(len(_HEADER_CACHE.entries), _HEADER_CACHE.size)}
+            "headers": CacheSize(len(_HEADER_CACHE.entries), _HEADER_CACHE.size),
+            "named_varbinds": CacheSize(len(_NAMED_CACHE.entries), _NAMED_CACHE.size)}
 
 
 def clear_caches() -> None:
     _VARBIND_CACHE.clear()
     _HEADER_CACHE.clear()
+    _NAMED_CACHE.clear()
 
 
 def _varbind(oid: str, obj_type: int, value: Any) -> str:
@@ -185,9 +194,24 @@ def _varbind(oid: str, obj_type: int, value: Any) -> str:
     return f'{{"oid":"{oid}{head}{_quote(str(value))}}}'
 
 
-def _varbind_missed(vb: tuple) -> str:
+def _with_names(text: str, described: tuple) -> str:
+    """A varbind's JSON with the MIB's name, label and display added (each only if known)."""
+    name, label, display = described
+    extra = ""
+    if name is not None:
+        extra += ',"name":' + _quote(name)
+    if label is not None:
+        extra += ',"label":' + _quote(label)
+    if display is not None:
+        extra += ',"display":' + _quote(display)
+    return text[:-1] + extra + "}" if extra else text
+
+
+def _varbind_missed(vb: tuple, cache: TextCache = _VARBIND_CACHE, names: Any = None) -> str:
     """Format a varbind the cache did not have; keep it if it is small."""
     text = _varbind(*vb)
+    if names is not None:
+        text = _with_names(text, names.describe(*vb))
     oid, _, value = vb
     if len(oid) > VARBIND_CACHE_ITEM:
         return text
@@ -196,20 +220,34 @@ def _varbind_missed(vb: tuple) -> str:
         if len(value) > VARBIND_CACHE_ITEM:
             return text
         size += _size(value)
-    _VARBIND_CACHE.put(vb, text, size)
+    cache.put(vb, text, size)
     return text
 
 
-def _varbinds(varbinds: list) -> str:
-    get = _VARBIND_CACHE.get
+def _varbinds(varbinds: list, names: Any = None) -> str:
+    cache = _VARBIND_CACHE
+    if names is not None:
+        cache = _NAMED_CACHE
+        if _NAMED_BY[0] is not names:  # another resolver names things differently
+            cache.clear()
+            _NAMED_BY[0] = names
+    get = cache.get
     parts = []
     append = parts.append
     for vb in varbinds:
         text = get(vb)
         if text is None:
-            text = _varbind_missed(vb)
+            text = _varbind_missed(vb, cache, names)
         append(text)
     return ",".join(parts)
+
+
+def _trap_name(names: Any, oid: str) -> str:
+    """',"trap_name":"IF-MIB::linkDown"', or "" without names or when no MIB names ``oid``."""
+    if names is None:
+        return ""
+    name = names.name(oid)
+    return "" if name is None else ',"trap_name":' + _quote(name)
 
 
 def _community(event: Any, raw: Any) -> str:
@@ -239,8 +277,11 @@ def _header(event: Any, version: int) -> str:
     return text
 
 
-def format_notification(event: Any, received: float) -> str:
-    """One trap or inform event, received at ``received`` (epoch), as a JSON text line (with "\\n")."""
+def format_notification(event: Any, received: float, names: Any = None) -> str:
+    """One trap or inform event, received at ``received`` (epoch), as a JSON text line (with "\\n").
+
+    ``names``: a :class:`snmptrapmgr.mib.Resolver` adds the MIB names; None leaves them out.
+    """
     version = event.snmp_version
     if version == 3:
         pdu = '"inform"' if type(event) is SNMPTrapMgrInformRequestEventParams else '"trap"'
@@ -253,17 +294,18 @@ def format_notification(event: Any, received: float) -> str:
         header = _header(event, version)
     trap_oid = event.trap_oid
     if version == 1:
+        rfc3584 = event.rfc3584_trap_oid
         return (f'{{"time":"{_CLOCK.iso(received)}{header}{event.request_id},"trap_oid":"{trap_oid}",'
-                f'"trap_oid_rfc3584":"{event.rfc3584_trap_oid}","uptime":{event.time_stamp},'
+                f'"trap_oid_rfc3584":"{rfc3584}"{_trap_name(names, rfc3584)},"uptime":{event.time_stamp},'
                 f'"enterprise":"{event.enterprise}","agent_address":"{event.agent_address}",'
                 f'"generic_trap":{event.generic_trap},"specific_trap":{event.specific_trap},'
-                f'"varbinds":[{_varbinds(event.varbinds)}]}}\n')
+                f'"varbinds":[{_varbinds(event.varbinds, names)}]}}\n')
     rfc3584 = getattr(event, "rfc3584_trap_oid", trap_oid)
     return (f'{{"time":"{_CLOCK.iso(received)}{header}{event.request_id},"trap_oid":"{trap_oid}",'
-            f'"trap_oid_rfc3584":"{rfc3584}","uptime":{event.time_stamp},'
-            f'"varbinds":[{_varbinds(event.varbinds)}]}}\n')
+            f'"trap_oid_rfc3584":"{rfc3584}"{_trap_name(names, rfc3584)},"uptime":{event.time_stamp},'
+            f'"varbinds":[{_varbinds(event.varbinds, names)}]}}\n')
 
 
-def notification_to_dict(event: Any, received: float) -> dict:
+def notification_to_dict(event: Any, received: float, names: Any = None) -> dict:
     """The JSON object of one trap or inform event, as a dict: the line above, parsed."""
-    return json.loads(format_notification(event, received))
+    return json.loads(format_notification(event, received, names))
