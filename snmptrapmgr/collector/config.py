@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ..mib import load as load_mib_names
 from .snmptrapd_conf import (
     AUTH_PROTOCOLS,
     PRIV_PROTOCOLS,
@@ -48,6 +49,21 @@ class CollectorConfig:
     receive_buffer: int = DEFAULT_RCVBUF
     max_engines: Optional[int] = None
     notes: list = field(default_factory=list)         # things to tell the operator on stderr
+    numeric: bool = False                             # no MIB names in the output (--numeric)
+    mib_dirs: list = field(default_factory=list)      # vendor MIB directories (--mib-dir)
+    resolver: Any = None                              # the MIB names, once load_mibs() ran
+
+    def load_mibs(self) -> Any:
+        """The MIB resolver for the output (None with ``numeric``), loaded once; MIB problems become notes.
+
+        Called before workers fork, so they share it and the notes are printed once.
+        """
+        if self.numeric:
+            return None
+        if self.resolver is None:
+            self.resolver = load_mib_names(self.mib_dirs)
+            self.notes.extend(f"MIB {where}: {message}" for where, message in self.resolver.problems)
+        return self.resolver
 
     def output_specs(self) -> list:
         """The outputs to build (collector.outputs.create), one settings dict each."""
@@ -117,7 +133,7 @@ def config_from_toml(data: dict, path: str = "config.toml", config: Optional[Col
     config = config or CollectorConfig()
     known = {"listen", "communities", "community", "user", "users", "compatibility_mode", "output",
              "inform_response", "workers", "stats_interval", "receive_buffer", "max_engines",
-             "snmptrapd_conf"}
+             "snmptrapd_conf", "numeric", "mib_dirs"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown keys {sorted(unknown)}")
@@ -154,6 +170,15 @@ def config_from_toml(data: dict, path: str = "config.toml", config: Optional[Col
                 setattr(config, key, kind(data[key]))
             except (TypeError, ValueError):
                 raise ConfigError(f"{path}: {key} must be a number, not {data[key]!r}") from None
+    if "numeric" in data:
+        if not isinstance(data["numeric"], bool):
+            raise ConfigError(f"{path}: numeric is true or false, not {data['numeric']!r}")
+        config.numeric = data["numeric"]
+    if "mib_dirs" in data:
+        dirs = _as_list(data["mib_dirs"])
+        if not all(isinstance(d, str) and d for d in dirs):
+            raise ConfigError(f"{path}: mib_dirs is a list of directory names")
+        config.mib_dirs.extend(dirs)
     if data.get("snmptrapd_conf"):
         try:
             apply_snmptrapd_conf(config, str(data["snmptrapd_conf"]))
