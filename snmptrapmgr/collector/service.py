@@ -67,6 +67,7 @@ class Collector:
         self._bad_suppressed = 0
         self._acl = self._build_acl()
         self._respond = config.respond_informs
+        self._names = config.load_mibs()  # None with --numeric
         mode, note = compatibility_mode_for(config.users, config.compatibility_mode)
         self.compatibility_mode = mode
         if note:
@@ -158,7 +159,7 @@ class Collector:
         if acl is not None and not acl(event):
             self._reject()
             return
-        self._add(format_notification(event, _now()), event)
+        self._add(format_notification(event, _now(), self._names), event)
 
     def _on_inform(self, event: SNMPTrapMgrInformRequestEventParams) -> None:
         """Answered (the facade sends the Response after this returns) only once every output took it."""
@@ -168,7 +169,7 @@ class Collector:
             self._reject()
             return
         delivery = self.delivery
-        delivery.add(format_notification(event, _now()), event)
+        delivery.add(format_notification(event, _now(), self._names), event)
         if self._respond and delivery.take_now(delivery.end - 1):
             event.respond = True
             self.counters.responses_sent += 1
