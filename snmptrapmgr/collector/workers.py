@@ -63,6 +63,7 @@ def run_workers(config: CollectorConfig, err: TextIO = sys.stderr, duration: Opt
     prints the totals.  Returns the exit status (0 when every worker
     exited cleanly).
     """
+    config.load_mibs()  # once, before the fork: the workers share it and its notes are printed once
     ctx = multiprocessing.get_context("fork")
     lock = ctx.Lock()
     listen = list(config.listen or [("0.0.0.0", 162)])
