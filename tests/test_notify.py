@@ -28,10 +28,8 @@ from snmptrapmgr.errors import (
     SNMPTrapMgrError,
 )
 from snmptrapmgr.events import SNMPTrapMgrInformRequestEventParams, SNMPTrapMgrTrapEventParams
+from snmptrapmgr.codec.pdu import PDU_GET, PDU_INFORM, PDU_TRAP
 from snmptrapmgr.codec.encode import (
-    PDU_GET,
-    PDU_INFORM,
-    PDU_TRAP,
     encode_community_message,
     encode_pdu,
     encode_scoped_pdu,

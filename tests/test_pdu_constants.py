@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from snmptrapmgr.codec import encode as constants
+from snmptrapmgr.codec import encode
+from snmptrapmgr.codec import pdu as constants
 
 PXI = Path(__file__).resolve().parent.parent / "src" / "codec" / "_pdu.pxi"
 SOURCES = [PXI.with_name(name) for name in ("_ber_core.pxi", "_community_c.pyx", "_ber_c.pyx")]
@@ -23,6 +24,11 @@ def test_pxi_matches_python_constants():
     python = {name: getattr(constants, name) for name in dir(constants) if name.startswith("PDU_")}
     assert len(python) == 9
     assert _pxi_values() == python
+
+
+def test_encode_still_exports_the_constants():
+    for name in constants.__all__:
+        assert getattr(encode, name) is getattr(constants, name)
 
 
 @pytest.mark.skipif(not PXI.exists(), reason="no source tree (installed package)")

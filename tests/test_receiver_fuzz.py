@@ -21,13 +21,8 @@ from snmptrapmgr.events import (
     SNMPTrapMgrInformRequestEventParams,
     SNMPTrapMgrTrapEventParams,
 )
-from snmptrapmgr.codec.encode import (
-    PDU_INFORM,
-    PDU_TRAP,
-    encode_community_message,
-    encode_pdu,
-    encode_v1_trap_pdu,
-)
+from snmptrapmgr.codec.encode import encode_community_message, encode_pdu, encode_v1_trap_pdu
+from snmptrapmgr.codec.pdu import PDU_INFORM, PDU_TRAP
 from snmptrapmgr.receiver import Hooks, Receiver
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")

@@ -38,6 +38,7 @@ from ..errors import (
     ERR_UNSUPPORTED_VERSION,
     DecodeError,
 )
+from .pdu import PDU_GET, PDU_REPORT, PDU_TRAP_V1
 from .shapes import CommunityMessage, Pdu, ScopedPdu, V1TrapPdu, V3Message
 
 __all__ = ["decode_message", "decode_scoped_pdu", "decode_oid"]
@@ -45,7 +46,7 @@ __all__ = ["decode_message", "decode_scoped_pdu", "decode_oid"]
 _UNSIGNED32 = frozenset((0x41, 0x42, 0x43, 0x47))
 _RAW = frozenset((0x04, 0x44, 0x45))
 _EMPTY = frozenset((0x05, 0x80, 0x81, 0x82))
-_PDU_TAGS = frozenset(range(0xA0, 0xA9))
+_PDU_TAGS = frozenset(range(PDU_GET, PDU_REPORT + 1))
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
 _SUBID_MAX = 0xFFFFFFFF
@@ -207,7 +208,7 @@ def _pdu(data, pos: int, end: int) -> Union[Pdu, V1TrapPdu]:
     start, stop = _length(data, pos + 1, end)
     if stop != end:
         raise _defect("bytes after the PDU")
-    if tag == 0xA4:
+    if tag == PDU_TRAP_V1:
         o_start, o_stop = _header(data, start, stop, 0x06)
         enterprise = decode_oid(data, o_start, o_stop)
         a_start, a_stop = _header(data, o_stop, stop, 0x40)

@@ -17,7 +17,7 @@ from typing import Any, Optional
 from . import _ber_py
 from ..errors import ERR_BAD_PACKET, ERR_NOT_AUTHENTICATED, ERR_UNKNOWN_PDU, DecodeError, SNMPTrapMgrError
 from ..events import SNMPTrapMgrInformRequestEventParams, SNMPTrapMgrTrapEventParams
-from .encode import PDU_INFORM, PDU_TRAP, PDU_TRAP_V1, SNMP_TRAP_OID, SYS_UPTIME, v1_trap_oids
+from .pdu import PDU_INFORM, PDU_TRAP, PDU_TRAP_V1, SNMP_TRAP_OID, SYS_UPTIME, v1_trap_oids
 
 __all__ = ["CommunityDecoder", "trap_fields"]
 

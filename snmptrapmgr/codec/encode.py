@@ -1,5 +1,9 @@
 """Encoders for what a receiver sends (Response, Report) and for test traffic.
 
+The protocol constants (PDU tags, sysUpTime.0/snmpTrapOID.0, v1 trap OIDs)
+live in :mod:`snmptrapmgr.codec.pdu`; they are re-exported here for the
+modules that still import them from this one.
+
 Decoding lives in the accelerated ``ber`` twins; encoding happens a few times
 per inform at most, so it stays in plain Python.  Values take the same native
 form the decoder returns (see ``_ber_py``), so encode -> decode is identity.
@@ -12,6 +16,22 @@ from typing import Iterable, Sequence
 from ..errors import ERR_BAD_PACKET, ERR_NOT_IP_ADDRESS, SNMPTrapMgrError
 from ..events import TYPE_NAMES
 from .oid import oid_to_ber
+# re-exported: importers outside the codec still take them from here
+from .pdu import (
+    PDU_GET,
+    PDU_GETBULK,
+    PDU_GETNEXT,
+    PDU_INFORM,
+    PDU_REPORT,
+    PDU_RESPONSE,
+    PDU_SET,
+    PDU_TRAP,
+    PDU_TRAP_V1,
+    SNMP_TRAP_OID,
+    SNMP_TRAPS,
+    SYS_UPTIME,
+    v1_trap_oids,
+)
 
 __all__ = [
     "TYPE_NAMES",
@@ -22,35 +42,6 @@ __all__ = [
     "encode_scoped_pdu", "encode_v3_message",
     "SYS_UPTIME", "SNMP_TRAP_OID", "SNMP_TRAPS", "v1_trap_oids",
 ]
-
-PDU_GET = 0xA0
-PDU_GETNEXT = 0xA1
-PDU_RESPONSE = 0xA2
-PDU_SET = 0xA3
-PDU_TRAP_V1 = 0xA4
-PDU_GETBULK = 0xA5
-PDU_INFORM = 0xA6
-PDU_TRAP = 0xA7
-PDU_REPORT = 0xA8
-
-#: the two varbinds that open every v2 notification (RFC 3416 4.2.6), and the standard traps
-SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
-SNMP_TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"
-SNMP_TRAPS = "1.3.6.1.6.3.1.1.5"
-
-
-def v1_trap_oids(enterprise: str, generic: int, specific: int) -> tuple[str, str]:
-    """(the reference's TrapOID, the RFC 3584 snmpTrapOID) of a v1 trap."""
-    if enterprise == SNMP_TRAPS:
-        reference = f"{enterprise}.{generic + 1}"
-    else:
-        reference = f"{enterprise}.{generic}.{specific}"
-    if 0 <= generic <= 5:
-        rfc3584 = f"{SNMP_TRAPS}.{generic + 1}"
-    else:
-        rfc3584 = f"{enterprise}.0.{specific}"
-    return reference, rfc3584
-
 
 _UNSIGNED = {0x41: 4, 0x42: 4, 0x43: 4, 0x47: 4, 0x46: 8}
 

@@ -11,7 +11,7 @@ include "_ber_core.pxi"
 
 from snmptrapmgr.errors import ERR_NOT_AUTHENTICATED, SNMPTrapMgrError
 from snmptrapmgr.events import SNMPTrapMgrInformRequestEventParams, SNMPTrapMgrTrapEventParams
-from snmptrapmgr.codec.encode import SNMP_TRAP_OID, SYS_UPTIME, v1_trap_oids
+from snmptrapmgr.codec.pdu import SNMP_TRAP_OID, SYS_UPTIME, v1_trap_oids
 
 __all__ = ["CommunityDecoder", "trap_fields"]
 
