@@ -155,7 +155,7 @@ def test_netsnmp_v1_v2c_inform_v3_any_engine(listener, tmp_path):
         'communities = ["public"]\n'
         '[[user]]\nname = "anyuser"\nauth = "SHA"\nauth_password = "anyauthpass"\n'
         'priv = "AES"\npriv_password = "anyprivpass"\n')
-    proc = listener("--config", str(config), "--host", "127.0.0.1", "--port", "0")
+    proc = listener("--config", str(config), "--host", "127.0.0.1", "--port", "0", "--numeric")  # exact dicts
     target = f"127.0.0.1:{proc.port}"
     _net_snmp(["snmptrap", "-v", "1", "-c", "public", target, "1.3.6.1.4.1.8072.2.3", "10.1.2.3",
                "6", "17", "555", "1.3.6.1.2.1.1.5.0", "s", "router-v1"])

@@ -13,7 +13,9 @@ resident set read from /proc/PID/status (VmRSS) before and after:
 The sender waits for the collector after each small group (its stats line
 every 0.05 s), so every datagram is processed and none is lost to a full
 receive buffer: the growth measured is the collector's, for all of them.
-Every loop is bounded in count and time.
+Every loop is bounded in count and time.  The listen process runs the Cython
+build: decoding 8,192 OIDs of 60,000 arcs takes the pure-Python twin minutes
+(the collector's caches, the subject here, have no twin).
 """
 
 from __future__ import annotations
@@ -25,10 +27,14 @@ import time
 
 import pytest
 
+from snmptrapmgr import available_implementations
 from snmptrapmgr.codec.encode import PDU_TRAP, encode_community_message, encode_pdu
 from test_collector_cli import Listener
 
 LIMIT_MB = 150
+REQUIRE = os.environ.get("SNMPTRAPMGR_REQUIRE_EXTENSIONS") == "1"
+pytestmark = pytest.mark.skipif("cython" not in available_implementations() and not REQUIRE,
+                                reason="Cython extensions not built")
 DEADLINE = 120.0
 
 

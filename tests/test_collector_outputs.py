@@ -15,7 +15,7 @@ import pytest
 
 from snmptrapmgr.codec.encode import PDU_INFORM, PDU_TRAP, encode_community_message, encode_pdu
 from snmptrapmgr.collector.config import CollectorConfig, ConfigError
-from snmptrapmgr.collector.delivery import Delivery
+from snmptrapmgr.collector.delivery import BATCH_LINES, CHECK_EVERY, Delivery
 from snmptrapmgr.collector.outputs import Batch, FileOutput, Output, create, register, types
 from snmptrapmgr.collector.service import Collector
 
@@ -156,9 +156,9 @@ def test_inform_response_off_still_writes(tmp_path):
         rig.close()
 
 
-def test_delivery_gives_every_output_the_batch_even_if_one_fails(tmp_path):
+def test_delivery_gives_every_output_the_batch_even_if_one_fails():
     held = HeldOutput()
-    delivery = Delivery([FileOutput("/dev/full"), held], batch_lines=3, batch_chars=300)
+    delivery = Delivery([FileOutput("/dev/full"), held], batch_lines=3)
     delivery.add("a\n", None)
     delivery.add("b\n", None)
     assert delivery.end == 2 and held.batches == []
@@ -167,12 +167,27 @@ def test_delivery_gives_every_output_the_batch_even_if_one_fails(tmp_path):
     assert [(b.first, b.end, b.lines) for b in held.batches] == [(0, 3, ["a\n", "b\n", "c\n"])]
     held.acknowledge_all()
     assert delivery.delivered() == 0  # the file took nothing
-    with pytest.raises(OSError):
-        delivery.add("d" * 250 + "\n", None)  # full by its characters
-    assert held.batches[-1].lines == ["d" * 250 + "\n"] and delivery.end == 4
     delivery.close()
     with pytest.raises(ValueError):
         Delivery([])
+
+
+def test_delivery_batches_are_bounded_by_characters_too():
+    held = HeldOutput()
+    delivery = Delivery([held], batch_chars=10 * CHECK_EVERY)
+    for i in range(3 * CHECK_EVERY + 5):
+        delivery.add("%019d\n" % i, i)  # 20 characters: full by characters at the first check
+    assert [(b.first, len(b.lines)) for b in held.batches] == [(0, CHECK_EVERY), (CHECK_EVERY, CHECK_EVERY),
+                                                              (2 * CHECK_EVERY, CHECK_EVERY)]
+    delivery.submit()
+    lines = [line for b in held.batches for line in b.lines]
+    events = [e for b in held.batches for e in b.events]
+    assert lines == ["%019d\n" % i for i in range(3 * CHECK_EVERY + 5)] and events == list(range(3 * CHECK_EVERY + 5))
+    small = HeldOutput()
+    delivery = Delivery([small])
+    for i in range(5000):
+        delivery.add("x\n", i)
+    assert [len(b.lines) for b in small.batches] == [BATCH_LINES, BATCH_LINES]
 
 
 def test_file_output_keeps_what_a_failed_write_left():

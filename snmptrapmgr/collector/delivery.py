@@ -4,13 +4,20 @@ The collector adds each accepted notification (its JSON line and its
 event); the n-th one added has sequence number n - 1.  Lines wait in one
 pending batch, which goes to every output
 (:mod:`snmptrapmgr.collector.outputs`) when it is full, when the socket
-is drained, or at once for an inform (:meth:`Delivery.take_now`).  A
-batch is full at :data:`BATCH_LINES` lines or :data:`BATCH_CHARS`
-characters, whichever comes first (each line counts its length plus
-BATCH_CHARS / BATCH_LINES), so a flood of huge notifications cannot
-pile up in memory before it is written.  :meth:`Delivery.delivered` is the watermark
-of the slowest output: every notification numbered below it was taken
-durably by all of them.
+is drained, or at once for an inform (:meth:`Delivery.take_now`).
+:meth:`Delivery.delivered` is the watermark of the slowest output: every
+notification numbered below it was taken durably by all of them.
+
+A batch is full at :data:`BATCH_LINES` lines or :data:`BATCH_CHARS`
+characters, so a flood of huge notifications cannot pile up in memory
+before it is written.  The characters are counted every
+:data:`CHECK_EVERY` lines (a batch may pass BATCH_CHARS by fewer than
+that many lines), which keeps the per-notification cost at two list
+appends: a hot path may append to :attr:`Delivery.lines` and
+:attr:`Delivery.events` itself -- both, in step; the lists are never
+replaced -- and call :meth:`Delivery.check` once ``len(lines)`` reaches
+:attr:`Delivery.check_at`, exactly what :meth:`Delivery.add` does without
+the call.
 """
 
 from __future__ import annotations
@@ -19,10 +26,11 @@ from typing import Any, Callable, Iterable
 
 from .outputs.base import Batch, Output
 
-__all__ = ["Delivery", "BATCH_LINES", "BATCH_CHARS"]
+__all__ = ["Delivery", "BATCH_LINES", "BATCH_CHARS", "CHECK_EVERY"]
 
 BATCH_LINES = 2048
 BATCH_CHARS = 4 << 20
+CHECK_EVERY = 32
 
 
 class Delivery:
@@ -33,12 +41,14 @@ class Delivery:
         self.outputs = list(outputs)
         if not self.outputs:
             raise ValueError("a collector needs at least one output")
+        self.batch_lines = batch_lines
         self.batch_chars = batch_chars
-        self.line_cost = max(1, batch_chars // max(1, batch_lines))
-        self.room = batch_chars   # what the pending batch can still take
-        self.submitted = 0        # the sequence number of the first pending line
-        self.lines: list = []
+        self.submitted = 0        # the sequence number of lines[0]
+        self.lines: list = []     # the pending batch (never replaced: see the module docstring)
         self.events: list = []
+        self.counted = 0          # lines[:counted] are in chars
+        self.chars = 0
+        self.check_at = min(CHECK_EVERY, batch_lines)
 
     def open(self, wake: Callable[[], None]) -> None:
         for output in self.outputs:
@@ -48,10 +58,19 @@ class Delivery:
         """Queue one notification (numbered ``end`` before the call); submit a full batch."""
         self.lines.append(line)
         self.events.append(event)
-        room = self.room - len(line) - self.line_cost
-        self.room = room
-        if room <= 0:
+        if len(self.lines) >= self.check_at:
+            self.check()
+
+    def check(self) -> None:
+        """Count the characters added since the last check; submit the batch if it is full."""
+        lines = self.lines
+        size = len(lines)
+        self.chars += sum(map(len, lines[self.counted:]))
+        self.counted = size
+        if size >= self.batch_lines or self.chars >= self.batch_chars:
             self.submit()
+        else:
+            self.check_at = min(size + CHECK_EVERY, self.batch_lines)
 
     @property
     def end(self) -> int:
@@ -62,10 +81,11 @@ class Delivery:
         """Hand the pending batch to every output (an output's error is raised after all had it)."""
         if not self.lines:
             return
-        batch = Batch(self.submitted, self.lines, self.events)
-        self.lines = []
-        self.events = []
-        self.room = self.batch_chars
+        batch = Batch(self.submitted, self.lines.copy(), self.events.copy())
+        self.lines.clear()
+        self.events.clear()
+        self.counted = self.chars = 0
+        self.check_at = min(CHECK_EVERY, self.batch_lines)
         self.submitted = batch.end
         self._each(lambda output: output.submit(batch))
 

@@ -250,30 +250,29 @@ def _trap_name(names: Any, oid: str) -> str:
     return "" if name is None else ',"trap_name":' + _quote(name)
 
 
-def _community(event: Any, raw: Any) -> str:
-    """The community field(s): text if the octets are UTF-8, else hex marked as such."""
-    if raw is not None:
+def _community(text: str, raw: bytes) -> str:
+    """The community field(s): the text when the octets are UTF-8 (or not known), else hex marked as such."""
+    if raw:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError:
             return f'"community":"{raw.hex()}","community_encoding":"hex"'
-    return f'"community":{_quote(event.community)}'
+    return f'"community":{_quote(text)}'
 
 
 def _header(event: Any, version: int) -> str:
     """The JSON between "time" and "request_id" of a v1/v2c notification (cached when small)."""
-    raw = getattr(event, "community_bytes", None)
-    key = (type(event), event.source_address, event.source_port, version,
-           event.community if raw is None else raw)
+    community = event.community
+    raw = event.community_bytes
+    key = (type(event), event.source_address, event.source_port, version, community, raw)
     text = _HEADER_CACHE.get(key)
     if text is None:
         pdu = '"inform"' if type(event) is SNMPTrapMgrInformRequestEventParams else '"trap"'
         text = (f'","source":{{"address":{_quote(event.source_address)},"port":{event.source_port}}},'
                 f'"version":{_VERSIONS.get(version) or _quote(str(version))},"pdu":{pdu},'
-                f'{_community(event, raw)},"request_id":')
-        community = key[4]
-        if len(community) <= HEADER_CACHE_COMMUNITY:
-            _HEADER_CACHE.put(key, text, _size(community) + _size(event.source_address))
+                f'{_community(community, raw)},"request_id":')
+        if len(community) <= HEADER_CACHE_COMMUNITY and len(raw) <= HEADER_CACHE_COMMUNITY:
+            _HEADER_CACHE.put(key, text, _size(community) + len(raw) + _size(event.source_address))
     return text
 
 

@@ -41,8 +41,8 @@ BAD_PACKETS_SHOWN = 20
 
 
 def _community_key(event: Any) -> bytes:
-    raw = getattr(event, "community_bytes", None)
-    return event.community.encode("utf-8", "surrogateescape") if raw is None else raw
+    """The community octets as received (from the text when the event does not carry them)."""
+    return event.community_bytes or event.community.encode("utf-8", "surrogateescape")
 
 
 class Collector:
@@ -55,7 +55,10 @@ class Collector:
         if outputs is None:
             outputs = [create(spec) for spec in config.output_specs()]
         self.delivery = Delivery(outputs)
-        self._add = self.delivery.add  # the hot path: one bound method
+        # the trap hot path appends to the pending batch itself (Delivery's documented fast lane)
+        self._lines = self.delivery.lines
+        self._add_line = self._lines.append
+        self._add_event = self.delivery.events.append
         self.err = err
         self.share_port = share_port or config.workers > 1
         self.label = label
@@ -159,7 +162,10 @@ class Collector:
         if acl is not None and not acl(event):
             self._reject()
             return
-        self._add(format_notification(event, _now(), self._names), event)
+        self._add_line(format_notification(event, _now(), self._names))
+        self._add_event(event)
+        if len(self._lines) >= self.delivery.check_at:
+            self.delivery.check()
 
     def _on_inform(self, event: SNMPTrapMgrInformRequestEventParams) -> None:
         """Answered (the facade sends the Response after this returns) only once every output took it."""
