@@ -29,6 +29,7 @@ from .collector.service import Collector
 from .collector.snmptrapd_conf import CommunitySpec, parse_address, user_summary
 from .collector.workers import run_workers
 from .errors import SNMPTrapMgrError
+from .mib import cli as mib_cli
 
 __all__ = ["main", "build_parser", "listen"]
 
@@ -63,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--rcvbuf", type=int, default=None, metavar="BYTES",
                         help=f"socket receive buffer to ask for (default {DEFAULT_RCVBUF})")
     listen.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    listen.add_argument("--numeric", action="store_true", default=None,
+                        help="no MIB names in the output (trap_name, name, label, display)")
+    listen.add_argument("--mib-dir", action="append", default=[], metavar="DIR",
+                        help="also name OIDs from the MIBs in DIR (repeatable; compiled once, then cached)")
+    mib_cli.add_arguments(commands)
     return parser
 
 
@@ -102,6 +108,9 @@ def _build_config(args: argparse.Namespace) -> CollectorConfig:
         config.stats_interval = args.stats_interval
     if args.rcvbuf is not None:
         config.receive_buffer = args.rcvbuf
+    if args.numeric:
+        config.numeric = True
+    config.mib_dirs.extend(args.mib_dir)
     if config.workers < 1:
         raise ConfigError("--workers must be at least 1")
     return config
@@ -166,6 +175,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "listen":
         return listen(args)
+    if args.command == "mib":
+        return mib_cli.run(args)
     return 2
 
 

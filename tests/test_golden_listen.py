@@ -5,6 +5,8 @@ capture in tests/data is sent to a real ``listen`` process, and its lines,
 with only the receive time and the sender's port normalized, must equal
 tests/data/golden_listen.jsonl byte for byte.  ``--regenerate`` is not
 offered on purpose: a change here is a schema change and is made by hand.
+It runs with ``--numeric``: the MIB names are additive fields, pinned by
+tests/test_mib_golden.py against tests/data/golden_listen_names.jsonl.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def test_listen_output_is_byte_identical_to_the_golden_corpus(tmp_path, implemen
     if implementation == "python":
         os.environ["SNMPTRAPMGR_NO_EXTENSIONS"] = "1"
     try:
-        proc = Listener(tmp_path, "--host", "127.0.0.1", "--port", "0")
+        proc = Listener(tmp_path, "--host", "127.0.0.1", "--port", "0", "--numeric")  # names: test_mib_golden
     finally:
         os.environ.pop("SNMPTRAPMGR_NO_EXTENSIONS", None)
     try:
