@@ -5,19 +5,24 @@ returns the events it produced (trap, inform, discovery, bad packet).  What
 must be sent back depends on what the application decides in its handler
 (``respond``, ``report``), so the replies are built afterwards by
 :meth:`Receiver.reply`.  Malformed input never raises: it becomes a
-:class:`SNMPTrapMgrBadPacketEventParams`.  SNMPv3 is handed to
-:mod:`snmptrapmgr.security.usm`, which calls back into the application only through
-the plain callables in :class:`Hooks`.
+:class:`SNMPTrapMgrBadPacketEventParams`, and so does a datagram longer than
+``max_datagram`` (never decoded).  SNMPv3 is handed to
+:mod:`snmptrapmgr.security.usm` with the receiver's :class:`USMSettings`; it
+calls back into the application only through the plain callables in
+:class:`Hooks`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from .codec import ber, community
-from .errors import ERR_BAD_PACKET, SNMPTrapMgrError
-from .events import SNMPTrapMgrBadPacketEventParams, SNMPTrapMgrInformRequestEventParams
+from .errors import ERR_BAD_PACKET, ERR_INVALID_ARGUMENT, ERR_MESSAGE_TOO_LONG, SNMPTrapMgrError
+from .events import (
+    SNMPTrapMgrBadPacketEventParams,
+    SNMPTrapMgrDiscoveryRequestEventParams,
+    SNMPTrapMgrInformRequestEventParams,
+)
 from .codec.encode import (
     PDU_RESPONSE,
     SNMP_TRAP_OID,
@@ -26,41 +31,70 @@ from .codec.encode import (
     encode_pdu,
     v1_trap_oids,
 )
+from .security.interface import Hooks, Rejected, USMSettings
 
-__all__ = ["Hooks", "Receiver", "SYS_UPTIME", "SNMP_TRAP_OID", "v1_trap_oids"]
+__all__ = ["Hooks", "Receiver", "USMSettings", "MAX_DATAGRAM", "SYS_UPTIME", "SNMP_TRAP_OID",
+           "v1_trap_oids"]
 
 Address = Any  # (host, port) or (host, port, flowinfo, scope_id)
 
+#: the largest datagram a Receiver decodes by default (the MaxPacketSize default: UDP's limit)
+MAX_DATAGRAM = 65535
 
-@dataclass
-class Hooks:
-    """Callables the SNMPv3 path asks while it processes a message.
 
-    Each takes the matching event-params object and may change its writable
-    fields; ``None`` means "use the defaults and the auth cache".
-    """
+def _setting(name: str, doc: str) -> property:
+    """A Receiver attribute that is a view of the same field of its USMSettings."""
 
-    get_user_security_level: Optional[Callable[[Any], None]] = None
-    get_user_password: Optional[Callable[[Any], None]] = None
-    check_engine: Optional[Callable[[Any], None]] = None
-    hash_password: Optional[Callable[[Any], None]] = None
+    def get(receiver: "Receiver") -> Any:
+        return getattr(receiver.settings, name)
+
+    def set_(receiver: "Receiver", value: Any) -> None:
+        setattr(receiver.settings, name, value)
+
+    return property(get, set_, doc=doc)
 
 
 class Receiver:
-    """Protocol state of one listening point (auth cache, engine, settings)."""
+    """Protocol state of one listening point (auth cache, engine, settings).
+
+    ``max_datagram`` bounds what :meth:`receive_datagram` decodes, for callers
+    that do not go through a transport that already enforces MaxPacketSize.
+    """
 
     def __init__(self, hooks: Optional[Hooks] = None, *, codec: str = "utf-8",
-                 communities: Optional[set[bytes]] = None) -> None:
-        self.hooks = hooks or Hooks()
+                 communities: Optional[set[bytes]] = None,
+                 max_datagram: int = MAX_DATAGRAM) -> None:
+        #: the SNMPv3 settings, handed to the USM engine (the attributes below are views of it)
+        self.settings = USMSettings(hooks or Hooks(), codec=codec)
         self._decode = ber.decode_message
         self._community = community.CommunityDecoder(communities, codec)
         self._usm: Any = None
-        # v3 settings, read by snmptrapmgr.security.usm
-        self.local_engine_id = b""
-        self.time_window = 150
-        self.compatibility_mode = 0
-        self.decrypt_log_packets = False
+        self._max_datagram = MAX_DATAGRAM
+        self.max_datagram = max_datagram
         self.counters = {"received": 0, "notifications": 0, "bad_packets": 0}
+
+    @property
+    def max_datagram(self) -> int:
+        """Longest datagram decoded (1..65535, like MaxPacketSize); longer ones are bad packets."""
+        return self._max_datagram
+
+    @max_datagram.setter
+    def max_datagram(self, value: int) -> None:
+        if type(value) is not int or not 1 <= value <= MAX_DATAGRAM:
+            raise SNMPTrapMgrError(ERR_INVALID_ARGUMENT,
+                                   f"max_datagram must be an int from 1 to {MAX_DATAGRAM}, not {value!r}")
+        self._max_datagram = value
+
+    # ------------------------------------------------------------- settings (views)
+
+    hooks = _setting("hooks", "The USM hooks (on_get_user_security_level, ...), shared with the USM engine.")
+    local_engine_id = _setting("local_engine_id",
+                               "Our SNMPv3 engine ID (LocalEngineId); empty until set or generated.")
+    time_window = _setting("time_window", "Seconds a v3 message's engine time may lag (TimeWindow).")
+    compatibility_mode = _setting("compatibility_mode", "AES-192/256 key extension: 0 Reeder, "
+                                  "1 Blumenthal, 2 both (CompatibilityMode).")
+    decrypt_log_packets = _setting("decrypt_log_packets", "Keep the last v3 message with its "
+                                   "ScopedPDU in clear (DecryptLogPackets).")
 
     @property
     def codec(self) -> str:
@@ -70,6 +104,7 @@ class Receiver:
     @codec.setter
     def codec(self, value: str) -> None:
         self._community.codec = value
+        self.settings.codec = value
 
     @property
     def communities(self) -> Optional[set[bytes]]:
@@ -80,17 +115,20 @@ class Receiver:
     def communities(self, value: Optional[set[bytes]]) -> None:
         self._community.communities = value
 
+    # ------------------------------------------------------------- SNMPv3 state
+
     @property
     def usm(self) -> Any:
         """The SNMPv3 engine (auth cache, USM), created on first use."""
         if self._usm is None:
-            from .security.usm import USMEngine
+            from .security.usm import USMEngine  # the crypto stack only once v3 is used
 
-            self._usm = USMEngine(self)
+            self._usm = USMEngine(self.settings)
         return self._usm
 
     @property
     def cache(self) -> Any:
+        """The SNMPv3 auth cache (engines, users, keys)."""
         return self.usm.cache
 
     @property
@@ -98,16 +136,26 @@ class Receiver:
         """The last SNMPv3 message with its ScopedPDU in clear (DecryptLogPackets)."""
         return self._usm.last_decrypted if self._usm is not None else None
 
+    # ---------------------------------------------------------------- receive
+
     def receive_datagram(self, data: bytes, addr: Address, now: float) -> list:
         """Decode one datagram; return the events it produced."""
+        if len(data) > self._max_datagram:
+            return [self.bad_packet(data, addr, ERR_MESSAGE_TOO_LONG,
+                                    "message can't be longer than MaxPacketSize")]
         counters = self.counters
         counters["received"] += 1
         try:
             event = self._community.decode(data, addr)
             if event is None:
-                return self.usm.receive(self._decode(data), data, addr, now)
+                usm = self._usm if self._usm is not None else self.usm
+                event = usm.receive(self._decode(data), data, addr, now)
+                if type(event) is SNMPTrapMgrDiscoveryRequestEventParams:
+                    return [event]
             counters["notifications"] += 1
             return [event]
+        except Rejected as rej:
+            return [self.bad_packet(data, addr, rej.code, rej.message, rej.reply_context)]
         except SNMPTrapMgrError as exc:
             return [self.bad_packet(data, addr, exc.code, exc.message)]
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the receiver
@@ -115,6 +163,7 @@ class Receiver:
 
     def bad_packet(self, data: bytes, addr: Address, code: int, why: str,
                    reply_context: Any = None) -> SNMPTrapMgrBadPacketEventParams:
+        """The on_bad_packet event of a datagram (counted); ``reply_context``: its Report."""
         self.counters["bad_packets"] += 1
         return SNMPTrapMgrBadPacketEventParams(bytes(data), addr[0], addr[1], code, why, reply_context)
 
@@ -128,10 +177,12 @@ class Receiver:
             if not event.respond:
                 return None
             if event.snmp_version == 3:
-                return self.usm.inform_response(event)
+                return self.usm.inform_response(event)  # reply_context: a usm ReplyContext
             pdu = encode_pdu(PDU_RESPONSE, event.request_id, event.error_status, event.error_index,
                              event.varbinds)
-            return encode_community_message(1, event.reply_context, pdu)
+            # v2c (v1 has no informs): the codec leaves the community's octets in reply_context
+            community_octets = event.reply_context
+            return encode_community_message(1, community_octets, pdu)
         if isinstance(event, SNMPTrapMgrBadPacketEventParams):
             if not event.report or event.reply_context is None:
                 return None

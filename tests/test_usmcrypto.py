@@ -11,7 +11,7 @@ import hashlib
 import hmac
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from snmptrapmgr.security import _keys_py as keys
@@ -25,15 +25,15 @@ from snmptrapmgr.errors import (
 
 ENGINE = bytes.fromhex("80001f8880e9bd0c1d12667a5100000000")
 HASHES = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]
-AUTH_CODES = sorted(uc.AUTH_PROTOCOLS)
-PRIV_CODES = sorted(uc.PRIV_PROTOCOLS)
+AUTH_CODES = sorted(uc.AUTH_BY_NUMBER)
+PRIV_CODES = sorted(uc.PRIV_BY_NUMBER)
 
 
 # ------------------------------------------------------------------ tables
 
 
 def test_auth_table():
-    got = {c: (p.name, p.hash_name, p.mac_length) for c, p in uc.AUTH_PROTOCOLS.items()}
+    got = {c: (p.name, p.hash_name, p.mac_length) for c, p in uc.AUTH_BY_NUMBER.items()}
     assert got == {
         1: ("MD5", "md5", 12),
         2: ("SHA", "sha1", 12),
@@ -42,11 +42,11 @@ def test_auth_table():
         5: ("SHA224", "sha224", 16),
         6: ("SHA384", "sha384", 32),
     }
-    assert all(p.code == c for c, p in uc.AUTH_PROTOCOLS.items())
+    assert all(p.code == c for c, p in uc.AUTH_BY_NUMBER.items())
 
 
 def test_priv_table():
-    got = {c: (p.name, p.key_length) for c, p in uc.PRIV_PROTOCOLS.items()}
+    got = {c: (p.name, p.key_length) for c, p in uc.PRIV_BY_NUMBER.items()}
     assert got == {
         1: ("DES", 16),
         2: ("AES128", 16),
@@ -84,7 +84,7 @@ def _message(mac_length: int, body: bytes = b"scoped pdu bytes" * 5) -> tuple[by
 
 @pytest.mark.parametrize("code", AUTH_CODES)
 def test_sign_is_truncated_hmac(code):
-    proto = uc.AUTH_PROTOCOLS[code]
+    proto = uc.AUTH_BY_NUMBER[code]
     ku = keys.password_to_key(b"authpassword", proto.hash_name)
     key = keys.localize_key(ku, ENGINE, proto.hash_name)
     msg, _ = _message(proto.mac_length)
@@ -97,7 +97,7 @@ def test_sign_is_truncated_hmac(code):
 
 @pytest.mark.parametrize("code", AUTH_CODES)
 def test_sign_verify_round_trip_and_tamper(code):
-    proto = uc.AUTH_PROTOCOLS[code]
+    proto = uc.AUTH_BY_NUMBER[code]
     ak = uc.AuthKey(hashlib.new(proto.hash_name, b"some key").digest(), code)
     n = proto.mac_length
     msg, offset = _message(n)
@@ -145,7 +145,7 @@ def test_auth_against_pysnmp(pysnmp_auth, code):
     from pyasn1.type import univ
 
     svc = pysnmp_auth[code]
-    proto = uc.AUTH_PROTOCOLS[code]
+    proto = uc.AUTH_BY_NUMBER[code]
     ku = svc.hash_passphrase(b"maplesyrup-auth")
     kul = bytes(svc.localize_key(ku, univ.OctetString(ENGINE)))
     ours = keys.password_to_key(b"maplesyrup-auth", proto.hash_name)
@@ -215,14 +215,14 @@ def _their_priv_key(pysnmp_priv, password, hash_name, code, mode) -> bytes:
     svc = services[(code, mode)]
     oid = auth_oids[hash_name]
     key = svc.localize_key(oid, svc.hash_passphrase(oid, password), univ.OctetString(ENGINE))
-    return bytes(key)[: uc.PRIV_PROTOCOLS[code].key_length]
+    return bytes(key)[: uc.PRIV_BY_NUMBER[code].key_length]
 
 
 @pytest.mark.parametrize("hash_name", HASHES)
 @pytest.mark.parametrize("code,mode", PRIV_CASES)
 def test_priv_key_against_pysnmp(pysnmp_priv, hash_name, code, mode):
     ours = _our_priv_key(b"privpassword", hash_name, code, mode)
-    assert len(ours) == uc.PRIV_PROTOCOLS[code].key_length
+    assert len(ours) == uc.PRIV_BY_NUMBER[code].key_length
     assert ours == _their_priv_key(pysnmp_priv, b"privpassword", hash_name, code, mode)
 
 
@@ -255,7 +255,7 @@ def test_short_keys_are_rejected():
     with pytest.raises(SNMPTrapMgrError) as info:
         uc.priv_key(b"k" * 15, 2, "md5", ENGINE, "reeder")
     assert info.value.code == ERR_KEY_LENGTH
-    for code, proto in uc.PRIV_PROTOCOLS.items():
+    for code, proto in uc.PRIV_BY_NUMBER.items():
         with pytest.raises(SNMPTrapMgrError) as info:
             uc.PrivKey(b"k" * (proto.key_length - 1), code)
         assert info.value.code == ERR_KEY_LENGTH
@@ -264,7 +264,7 @@ def test_short_keys_are_rejected():
 # ----------------------------------------------------------- known answers
 
 
-def test_aes_cfb128_sp800_38a_vectors():
+def test_aes_cfb128_sp800_38a_vectors(impl):
     # NIST SP 800-38A F.3.13 / F.3.15 / F.3.17, first block; the USM IV is
     # boots || time || salt, so those three carry the NIST IV 000102..0f.
     plain = bytes.fromhex("6bc1bee22e409f96e93d7e117393172a")
@@ -281,7 +281,7 @@ def test_aes_cfb128_sp800_38a_vectors():
         assert pk.decrypt(ct, salt, iv[0], iv[1]) == plain
 
 
-def test_des_cbc_fips81_vector():
+def test_des_cbc_fips81_vector(impl):
     # FIPS 81 CBC example: key 0123456789abcdef, IV 1234567890abcdef.
     # With pre-IV 0, IV = salt = engineBoots || counter.
     plain = b"Now is the time for all "
@@ -292,7 +292,7 @@ def test_des_cbc_fips81_vector():
     assert pk.decrypt(ct, salt, 0, 0) == plain
 
 
-def test_des_pre_iv_xor_salt_and_padding():
+def test_des_pre_iv_xor_salt_and_padding(impl):
     Cipher = pytest.importorskip("cryptography.hazmat.primitives.ciphers").Cipher
     from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
     from cryptography.hazmat.primitives.ciphers import modes
@@ -308,7 +308,7 @@ def test_des_pre_iv_xor_salt_and_padding():
     assert len(uc.PrivKey(key, 1).encrypt(b"8 octets", 1, 0, 1)[0]) == 8  # no padding block added
 
 
-def test_3des_against_cryptography():
+def test_3des_against_cryptography(impl):
     Cipher = pytest.importorskip("cryptography.hazmat.primitives.ciphers").Cipher
     from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
     from cryptography.hazmat.primitives.ciphers import modes
@@ -325,7 +325,7 @@ def test_3des_against_cryptography():
 
 
 @pytest.mark.parametrize("degenerate", ["k1k2", "k2k3", "all"])
-def test_3des_degenerate_keys_still_work(degenerate):
+def test_3des_degenerate_keys_still_work(impl, degenerate):
     a, b, c = (bytes.fromhex(h) for h in ("0123456789abcdef", "fedcba9876543210", "89abcdef01234567"))
     # parity bits (the low bit of each octet) do not count
     a2 = bytes(x ^ 1 for x in a)
@@ -343,7 +343,7 @@ def test_3des_degenerate_keys_still_work(degenerate):
 
 @pytest.mark.parametrize("hash_name", ["md5", "sha1", "sha256"])
 @pytest.mark.parametrize("code,mode", PRIV_CASES)
-def test_encrypt_decrypt_against_pysnmp(pysnmp_priv, hash_name, code, mode):
+def test_encrypt_decrypt_against_pysnmp(impl, pysnmp_priv, hash_name, code, mode):
     pytest.importorskip("cryptography")
     from pyasn1.type import univ
 
@@ -370,15 +370,13 @@ def test_encrypt_decrypt_against_pysnmp(pysnmp_priv, hash_name, code, mode):
 
 
 def _priv_keys():
+    """One PrivKey per protocol, built now: with the cipher twin the ``impl`` fixture chose."""
     return {code: uc.PrivKey(hashlib.sha256(b"k%d" % code).digest(), code) for code in PRIV_CODES}
 
 
-PRIV_KEYS = _priv_keys()
-
-
 @pytest.mark.parametrize("code", PRIV_CODES)
-def test_decrypt_errors_are_313(code):
-    pk = PRIV_KEYS[code]
+def test_decrypt_errors_are_313(impl, code):
+    pk = _priv_keys()[code]
     bad = [
         (b"\x00" * 16, b"\x00" * 7, 1, 1),  # salt too short
         (b"\x00" * 16, b"\x00" * 9, 1, 1),  # salt too long
@@ -398,7 +396,7 @@ def test_decrypt_errors_are_313(code):
     assert info.value.code == ERR_DECRYPTION_FAILED
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     code=st.sampled_from(PRIV_CODES),
     plain=st.binary(min_size=1, max_size=600),
@@ -406,8 +404,8 @@ def test_decrypt_errors_are_313(code):
     time=st.integers(0, 2**31 - 1),
     counter=st.integers(0, 2**64 - 1),
 )
-def test_round_trip(code, plain, boots, time, counter):
-    pk = PRIV_KEYS[code]
+def test_round_trip(impl, code, plain, boots, time, counter):
+    pk = _priv_keys()[code]
     ct, salt = pk.encrypt(plain, boots, time, counter)
     assert len(salt) == 8
     back = pk.decrypt(ct, salt, boots, time)
@@ -418,7 +416,7 @@ def test_round_trip(code, plain, boots, time, counter):
         assert len(ct) == len(plain) and back == plain
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     code=st.sampled_from(PRIV_CODES),
     data=st.binary(max_size=100),
@@ -426,9 +424,9 @@ def test_round_trip(code, plain, boots, time, counter):
     boots=st.integers(-(2**40), 2**40),
     time=st.integers(-(2**40), 2**40),
 )
-def test_decrypt_garbage_only_raises_313(code, data, salt, boots, time):
+def test_decrypt_garbage_only_raises_313(impl, code, data, salt, boots, time):
     try:
-        out = PRIV_KEYS[code].decrypt(data, salt, boots, time)
+        out = _priv_keys()[code].decrypt(data, salt, boots, time)
     except SNMPTrapMgrError as exc:
         assert exc.code == ERR_DECRYPTION_FAILED
     else:
@@ -438,7 +436,7 @@ def test_decrypt_garbage_only_raises_313(code, data, salt, boots, time):
 @settings(max_examples=100, deadline=None)
 @given(code=st.sampled_from(AUTH_CODES), msg=st.binary(min_size=60, max_size=300), data=st.data())
 def test_verify_random_messages(code, msg, data):
-    proto = uc.AUTH_PROTOCOLS[code]
+    proto = uc.AUTH_BY_NUMBER[code]
     n = proto.mac_length
     ak = uc.AuthKey(b"\x42" * 20, code)
     offset = data.draw(st.integers(0, len(msg) - n))
@@ -449,3 +447,39 @@ def test_verify_random_messages(code, msg, data):
     bogus = data.draw(st.binary(min_size=0, max_size=64))
     if bogus != mac:
         assert not ak.verify(signed, offset, bogus)
+
+
+# ------------------------------------------------------------- twin binding
+
+
+def test_priv_key_keeps_the_cipher_twin_it_was_built_with():
+    """The _select rule: a PrivKey binds the cipher twin active when it is built, so
+    use() affects the keys built after it and never a key in use."""
+    import snmptrapmgr
+    from snmptrapmgr import _select
+    from snmptrapmgr.security import _cipher_py
+
+    if "cython" not in _select.available():
+        pytest.skip("Cython extensions not built")
+    real = _cipher_py.aes_cfb_decrypt
+    calls = []
+
+    def counting(*args):
+        calls.append(args[0])
+        return real(*args)
+
+    previous = snmptrapmgr.implementation
+    _cipher_py.aes_cfb_decrypt = counting
+    try:
+        _select.use("python")
+        built_python = uc.PrivKey(bytes(range(16)), uc.PRIV_AES128)
+        ct, salt = built_python.encrypt(b"scoped pdu bytes", 1, 2, 3)
+        _select.use("cython")
+        assert built_python.decrypt(ct, salt, 1, 2) == b"scoped pdu bytes"
+        assert len(calls) == 1  # still the Python twin, though Cython is active now
+        built_cython = uc.PrivKey(bytes(range(16)), uc.PRIV_AES128)
+        assert built_cython.decrypt(ct, salt, 1, 2) == b"scoped pdu bytes"
+        assert len(calls) == 1  # built after use("cython"): the compiled twin
+    finally:
+        _cipher_py.aes_cfb_decrypt = real
+        _select.use(previous)

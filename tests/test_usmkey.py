@@ -159,6 +159,19 @@ def test_localize_key_definition(mod):
     assert mod.localize_key(b"", b"", "md5") == hashlib.md5(b"").digest()
 
 
+def test_twins_know_exactly_the_shared_hash_table(mod):
+    """One table of hash names (security.hashes) serves both twins and the MACs."""
+    from snmptrapmgr.errors import SNMPTrapMgrError
+    from snmptrapmgr.security import hashes
+
+    assert sorted(hashes.HASHES) == sorted(HASHES)
+    for name in hashes.HASHES:
+        assert len(mod.localize_key(b"k" * 16, b"engine", name)) == hashes.DIGEST_SIZE[name]
+    for unknown in ("sha3_256", "MD5", "", None):
+        with pytest.raises(SNMPTrapMgrError):
+            mod.localize_key(b"k" * 16, b"engine", unknown)
+
+
 def test_twin_signatures_match():
     _compiled()
     for name in ("password_to_key", "localize_key"):

@@ -122,7 +122,8 @@ def test_spoofed_engines_are_bounded(impl):
         r.receive_datagram(spoof, ADDR, NOW)
     cache = r.cache
     assert len(cache.learned_engines) <= 4
-    assert len(cache._any_bound) <= 8 and len(cache._auth_keys) <= 8
+    sizes = cache.sizes()
+    assert sizes["any_engine_keys"] <= 8 and sizes["auth_keys"] <= 8
     assert cache.derivations == 1
 
 

@@ -77,7 +77,6 @@ def test_trap_every_auth_priv(impl, auth, priv):
     assert event.context_engine_id == REMOTE and event.context_name == b"ctx"
     assert event.varbinds == DEFAULT_VARBINDS
     assert event.trap_oid == "1.3.6.1.4.1.8072.2.3.0.1" and event.time_stamp == 12345
-    assert r.usm.incoming_context_name == b"ctx"
 
 
 @pytest.mark.parametrize("auth", AUTHS)
@@ -496,3 +495,55 @@ def test_inform_rejections_are_reportable(impl, case):
     rep = parse_reply(r.reply(event, ADDR))
     assert rep["flags"] & 3 == 0 and rep["engine_id"] == LOCAL
     assert rep["scoped"][2][4] == [(USM_STATS_OIDS[counter], 0x41, 1)]
+
+
+# ------------------------------------------------------------------ datagram size limit
+
+
+def _v2c_trap() -> bytes:
+    from snmptrapmgr.codec.encode import PDU_TRAP, encode_community_message
+
+    return encode_community_message(1, b"public", encode_pdu(PDU_TRAP, 5, 0, 0, DEFAULT_VARBINDS))
+
+
+def test_oversized_datagram_is_a_bad_packet_never_decoded(impl):
+    """A caller without the facade's transport cannot feed the receiver a giant message."""
+    from snmptrapmgr.errors import ERR_MESSAGE_TOO_LONG
+
+    r = receiver()
+    r.cache.add_user("alice", b"", 2, "authpass1", 2, "privpass1")
+    akey, pkey = keys_for(2, "authpass1", 2, "privpass1", REMOTE)
+    good = build_v3(akey=akey, pkey=pkey)
+    for data in (good, _v2c_trap()):
+        r.max_datagram = len(data) - 1
+        event = one(r, data)
+        rejected(event, ERR_MESSAGE_TOO_LONG)
+        assert event.packet == data and event.reply_context is None and not event.report
+        r.max_datagram = len(data)  # exactly the limit: decoded as usual
+        assert isinstance(one(r, data), SNMPTrapMgrTrapEventParams)
+    # never decoded: no stats, no engine learned, not counted as received
+    r2 = receiver()
+    r2.cache.add_user("alice", b"", 2, "authpass1", 2, "privpass1")
+    r2.max_datagram = len(good) - 1
+    rejected(one(r2, good), ERR_MESSAGE_TOO_LONG)
+    assert r2.counters == {"received": 0, "notifications": 0, "bad_packets": 1}
+    assert all(v == 0 for v in r2.usm.stats.values()) and r2.cache.sizes()["learned_engines"] == 0
+
+
+def test_default_limit_is_max_packet_size(impl):
+    from snmptrapmgr.errors import ERR_MESSAGE_TOO_LONG
+
+    r = Receiver()
+    assert r.max_datagram == 65535
+    huge = _v2c_trap() + bytes(480 * 1024)  # 480 KB, as a caller skipping the facade could pass
+    rejected(one(r, huge), ERR_MESSAGE_TOO_LONG)
+    assert Receiver(max_datagram=1500).max_datagram == 1500
+
+
+@pytest.mark.parametrize("bad", [0, -1, 65536, 1.5, "1500", None, True])
+def test_bad_max_datagram_is_a_clear_error(bad):
+    from snmptrapmgr.errors import ERR_INVALID_ARGUMENT, SNMPTrapMgrError
+
+    with pytest.raises(SNMPTrapMgrError) as info:
+        Receiver(max_datagram=bad)
+    assert info.value.code == ERR_INVALID_ARGUMENT and "max_datagram" in info.value.message

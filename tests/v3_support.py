@@ -35,7 +35,7 @@ from snmptrapmgr.codec.encode import (
     encode_v3_message,
 )
 from snmptrapmgr.receiver import Hooks, Receiver
-from snmptrapmgr.security.crypto import AUTH_PROTOCOLS, AuthKey, PrivKey, priv_key
+from snmptrapmgr.security.crypto import AUTH_BY_NUMBER, AuthKey, PrivKey, priv_key
 
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"
@@ -50,7 +50,7 @@ DEFAULT_VARBINDS = [
 def keys_for(auth: int, auth_password: str, priv: int, priv_password: str, engine_id: bytes,
              mode: str = "reeder") -> tuple:
     """(AuthKey, PrivKey or None) for a user at an engine, computed from scratch."""
-    hash_name = AUTH_PROTOCOLS[auth].hash_name
+    hash_name = AUTH_BY_NUMBER[auth].hash_name
     kul = keys.localize_key(keys.password_to_key(auth_password.encode(), hash_name),
                               engine_id, hash_name)
     akey = AuthKey(kul, auth)
@@ -96,14 +96,13 @@ def parse_reply(data: bytes, akey: Optional[AuthKey] = None, pkey: Optional[Priv
     from snmptrapmgr.codec import ber
 
     msg = ber.decode_message(data)
-    (_v, msg_id, _max, flags, _m, engine_id, boots, etime, user, auth_params, auth_offset,
-     priv_params, scoped) = msg
-    if flags & 1:
-        assert akey is not None and akey.verify(data, auth_offset, auth_params), "bad reply MAC"
-    if flags & 2:
-        scoped = ber.decode_scoped_pdu(pkey.decrypt(scoped, priv_params, boots, etime))
-    return {"msg_id": msg_id, "flags": flags, "engine_id": engine_id, "boots": boots,
-            "time": etime, "user": user, "scoped": scoped}
+    scoped = msg.scoped
+    if msg.flags & 1:
+        assert akey is not None and akey.verify(data, msg.auth_offset, msg.auth_params), "bad reply MAC"
+    if msg.flags & 2:
+        scoped = ber.decode_scoped_pdu(pkey.decrypt(scoped, msg.priv_params, msg.boots, msg.time))
+    return {"msg_id": msg.msg_id, "flags": msg.flags, "engine_id": msg.engine_id, "boots": msg.boots,
+            "time": msg.time, "user": msg.user, "scoped": scoped}
 
 
 # --------------------------------------------------------------------------- UDP loop

@@ -7,24 +7,13 @@ updates.  ``snmptrapmgr.security._keys_c`` is the compiled twin with the same AP
 
 from __future__ import annotations
 
-import hashlib
-
 from ..errors import ERR_KEY_LENGTH, ERR_SECURITY_MODEL, SNMPTrapMgrError
+from .hashes import HASHES
 
-__all__ = ["password_to_key", "localize_key", "HASHES", "STREAM_LENGTH"]
+__all__ = ["password_to_key", "localize_key", "STREAM_LENGTH"]
 
 #: RFC 3414 A.2: the password is repeated to fill exactly this many octets.
 STREAM_LENGTH = 1048576
-
-#: hash_name -> hashlib constructor (the constructors are faster than hashlib.new).
-HASHES = {
-    "md5": hashlib.md5,
-    "sha1": hashlib.sha1,
-    "sha224": hashlib.sha224,
-    "sha256": hashlib.sha256,
-    "sha384": hashlib.sha384,
-    "sha512": hashlib.sha512,
-}
 
 
 def _hash(hash_name: str):

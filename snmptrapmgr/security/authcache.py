@@ -23,125 +23,30 @@ can only make the cheap auth localization happen.
 from __future__ import annotations
 
 import time as _time
-from collections import OrderedDict
 from typing import Any, Callable, Iterator, Optional
 
 from . import keys
 from ..errors import ERR_BAD_ENGINE_ID, ERR_KEY_LENGTH, ERR_SECURITY_MODEL, SNMPTrapMgrError
 from ..events import SNMPTrapMgrCacheEntryEventParams, SNMPTrapMgrHashPasswordEventParams
 from .crypto import (
-    AUTH_PROTOCOLS,
+    AUTH_BY_NUMBER,
     PRIV_3DES,
     PRIV_AES192,
     PRIV_AES256,
-    PRIV_PROTOCOLS,
+    PRIV_BY_NUMBER,
     AuthKey,
     PrivKey,
     priv_key,
 )
+from .records import MAX_TIME, BoundedLRU, EngineRecord, UserKeys, UserRecord
 
-__all__ = ["AuthCache", "EngineRecord", "UserRecord", "UserKeys", "MAX_TIME", "security_level_of"]
-
-#: RFC 3414: snmpEngineBoots / snmpEngineTime are 0..2^31-1.
-MAX_TIME = 2147483647
-
-MODES = ("reeder", "blumenthal")
-
-
-def security_level_of(auth_protocol: int, priv_algorithm: int) -> int:
-    if not auth_protocol:
-        return 0
-    return 2 if priv_algorithm else 1
+__all__ = ["AuthCache"]
 
 
 def _as_bytes(value: Any) -> bytes:
     if isinstance(value, str):
         return value.encode("utf-8")
     return bytes(value)
-
-
-class EngineRecord:
-    """A remote authoritative engine: RFC 3414 2.3 snmpEngineBoots, snmpEngineTime,
-    latestReceivedEngineTime, and our clock when they were last set."""
-
-    __slots__ = ("engine_id", "boots", "time", "latest", "local_at", "pinned")
-
-    def __init__(self, engine_id: bytes, boots: int, engine_time: int, local_at: float,
-                 pinned: bool) -> None:
-        self.engine_id = engine_id
-        self.boots = boots
-        self.time = engine_time
-        self.latest = engine_time
-        self.local_at = local_at
-        self.pinned = pinned
-
-    def estimated_time(self, now: float) -> int:
-        return self.time + int(now - self.local_at)
-
-
-class UserRecord:
-    """A user as configured (add_user) or learned (authenticated via on_get_user_password)."""
-
-    __slots__ = ("user", "engine_id", "auth_protocol", "auth_password", "priv_algorithm",
-                 "priv_password", "level", "auth_key", "priv_key", "learned")
-
-    def __init__(self, user: bytes, engine_id: bytes, auth_protocol: int, auth_password: str,
-                 priv_algorithm: int, priv_password: str, auth_key: bytes = b"",
-                 priv_key: bytes = b"", learned: bool = False) -> None:
-        self.user = user
-        self.engine_id = engine_id
-        self.auth_protocol = auth_protocol
-        self.auth_password = auth_password
-        self.priv_algorithm = priv_algorithm
-        self.priv_password = priv_password
-        self.level = security_level_of(auth_protocol, priv_algorithm)
-        # localized keys given directly (AuthenticationKey / EncryptionKey), engine-bound
-        self.auth_key = auth_key
-        self.priv_key = priv_key
-        self.learned = learned
-
-
-class UserKeys:
-    """A user bound to one engine, with the key objects the per-packet path uses.
-
-    ``reeder`` and ``blumenthal`` hold the :class:`PrivKey` of each key-extension
-    mode (:data:`MODES`); each is made only after a MAC from this user has been
-    verified (see module doc).  Two slots, not a dict: there is one of these per
-    (user, sender engine), so a spoofed-engine flood fills up to MaxEngines of them.
-    """
-
-    __slots__ = ("record", "engine_id", "auth_key", "reeder", "blumenthal")
-
-    def __init__(self, record: UserRecord, engine_id: bytes, auth_key: Optional[AuthKey]) -> None:
-        self.record = record
-        self.engine_id = engine_id
-        self.auth_key = auth_key
-        self.reeder: Optional[PrivKey] = None
-        self.blumenthal: Optional[PrivKey] = None
-
-    @property
-    def level(self) -> int:
-        return self.record.level
-
-
-class _LRU(OrderedDict):
-    """An OrderedDict that drops its oldest entries beyond ``limit``."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def get_touch(self, key: Any) -> Any:
-        value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
-        return value
-
-    def put(self, key: Any, value: Any) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.limit:
-            self.popitem(last=False)
 
 
 class AuthCache:
@@ -159,17 +64,17 @@ class AuthCache:
                  clock: Callable[[], float] = _time.time) -> None:
         self.hash_hook = hash_hook
         self.clock = clock
-        self.engines: dict = {}                      # pinned engines: engine_id -> EngineRecord
-        self.learned_engines = _LRU(max_engines)     # engine_id -> EngineRecord
-        self.users: dict = {}                        # (user, engine_id) -> UserRecord, configured
-        self.learned_users = _LRU(max_engines)       # (user, engine_id) -> UserRecord
-        # (user, engine_id) -> UserKeys of users configured for that engine; usm's fast path
-        # reads it directly: such an entry's record is the one user_record() returns
+        self.engines: dict = {}                         # pinned engines: engine_id -> EngineRecord
+        self.learned_engines = BoundedLRU(max_engines)  # engine_id -> EngineRecord
+        self.users: dict = {}                           # (user, engine_id) -> UserRecord, configured
+        self.learned_users = BoundedLRU(max_engines)    # (user, engine_id) -> UserRecord
+        # (user, engine_id) -> UserKeys of users configured for that engine (bound_keys):
+        # such an entry's record is the one user_record() returns
         self._bound: dict = {}
-        self._any_bound = _LRU(max_keys)             # (user, engine_id) -> UserKeys, any-engine users
-        self._master = _LRU(max_keys)                # (password, hash_name) -> Ku
-        self._auth_keys = _LRU(max_keys)             # (Ku or Kul, engine_id, code, localized) -> AuthKey
-        self._priv_keys = _LRU(max_keys)             # (...) -> PrivKey
+        self._any_bound = BoundedLRU(max_keys)   # (user, engine_id) -> UserKeys, any-engine users
+        self._master = BoundedLRU(max_keys)      # (password, hash_name) -> Ku
+        self._auth_keys = BoundedLRU(max_keys)   # (code, engine_id, password, Kul) -> AuthKey
+        self._priv_keys = BoundedLRU(max_keys)   # (codes, engine_id, mode, password, Kul) -> PrivKey
         self.derivations = 0                         # password-to-key computations (for tests)
 
     # ------------------------------------------------------------- limits
@@ -191,6 +96,14 @@ class AuthCache:
         value = max(1, int(value))
         for lru in (self._any_bound, self._master, self._auth_keys, self._priv_keys):
             lru.limit = value
+
+    def sizes(self) -> dict[str, int]:
+        """Entry counts of every table (a snapshot, for the bench and diagnostics)."""
+        return {"engines": len(self.engines), "learned_engines": len(self.learned_engines),
+                "users": len(self.users), "learned_users": len(self.learned_users),
+                "bound_keys": len(self._bound), "any_engine_keys": len(self._any_bound),
+                "master_keys": len(self._master), "auth_keys": len(self._auth_keys),
+                "priv_keys": len(self._priv_keys)}
 
     # ------------------------------------------------------------- public methods
 
@@ -217,9 +130,9 @@ class AuthCache:
         engine_id = _as_bytes(engine_id)
         auth = int(authentication_protocol or 0)
         priv = int(encryption_algorithm or 0)
-        if auth and auth not in AUTH_PROTOCOLS:
+        if auth and auth not in AUTH_BY_NUMBER:
             raise SNMPTrapMgrError(ERR_SECURITY_MODEL, f"unknown authentication protocol {auth}")
-        if priv and priv not in PRIV_PROTOCOLS:
+        if priv and priv not in PRIV_BY_NUMBER:
             raise SNMPTrapMgrError(ERR_SECURITY_MODEL, f"unknown encryption algorithm {priv}")
         if priv and not auth:
             raise SNMPTrapMgrError(ERR_SECURITY_MODEL, "privacy needs authentication")
@@ -314,9 +227,13 @@ class AuthCache:
     # ------------------------------------------------------------- lookups
 
     def engine(self, engine_id: bytes) -> Optional[EngineRecord]:
+        """A pinned or learned engine (a learned one becomes the most recent)."""
         rec = self.engines.get(engine_id)
         if rec is None:
-            rec = self.learned_engines.get_touch(engine_id)
+            learned = self.learned_engines
+            rec = learned.get(engine_id)
+            if rec is not None:
+                learned.move_to_end(engine_id)
         return rec
 
     def user_record(self, user: bytes, engine_id: bytes) -> Optional[UserRecord]:
@@ -331,6 +248,14 @@ class AuthCache:
     def user_level(self, user: bytes, engine_id: bytes) -> int:
         record = self.user_record(user, engine_id)
         return -1 if record is None else record.level
+
+    def bound_keys(self, user: bytes, engine_id: bytes) -> Optional[UserKeys]:
+        """The keys of a user configured for exactly this engine, once bound; no LRU touched.
+
+        The per-packet lookup's first try: such an entry's record is the one
+        :meth:`user_record` returns, so its level is :meth:`user_level`'s.
+        """
+        return self._bound.get((user, engine_id))
 
     def user_keys(self, user: bytes, engine_id: bytes) -> Optional[UserKeys]:
         """The per-packet lookup: the user's keys for this engine (made once, then cached)."""
@@ -382,7 +307,7 @@ class AuthCache:
 
     def master_key(self, password: str, auth_protocol: int) -> bytes:
         """Ku for (password, protocol's hash): cached, or from on_hash_password, or computed."""
-        hash_name = AUTH_PROTOCOLS[auth_protocol].hash_name
+        hash_name = AUTH_BY_NUMBER[auth_protocol].hash_name
         pw = _as_bytes(password)
         cache_key = (pw, hash_name)
         ku = self._master.get_touch(cache_key)
@@ -411,7 +336,7 @@ class AuthCache:
         return ku
 
     def localized(self, auth_protocol: int, engine_id: bytes, password: str) -> bytes:
-        hash_name = AUTH_PROTOCOLS[auth_protocol].hash_name
+        hash_name = AUTH_BY_NUMBER[auth_protocol].hash_name
         return keys.localize_key(self.master_key(password, auth_protocol), engine_id, hash_name)
 
     def auth_key(self, auth_protocol: int, engine_id: bytes, password: str = "",
@@ -433,7 +358,7 @@ class AuthCache:
         cache_key = (auth_protocol, priv_algorithm, engine_id, mode, password, bytes(localized_key))
         key = self._priv_keys.get_touch(cache_key)
         if key is None:
-            hash_name = AUTH_PROTOCOLS[auth_protocol].hash_name
+            hash_name = AUTH_BY_NUMBER[auth_protocol].hash_name
             kul = localized_key or self.localized(auth_protocol, engine_id, password)
             material = priv_key(kul, priv_algorithm, hash_name, engine_id, mode)
             key = PrivKey(material, priv_algorithm)
@@ -442,7 +367,7 @@ class AuthCache:
 
     def user_priv_key(self, keys: UserKeys, mode: str) -> PrivKey:
         """The privacy key of a bound user for one extension mode (made once)."""
-        key = getattr(keys, mode) if mode in MODES else None
+        key = keys.reeder if mode == "reeder" else keys.blumenthal if mode == "blumenthal" else None
         if key is None:
             record = keys.record
             key = self.priv_key(record.auth_protocol, record.priv_algorithm, keys.engine_id, mode,
@@ -462,15 +387,3 @@ class AuthCache:
             for key in [k for k in self._any_bound if k[0] == user]:
                 del self._any_bound[key]
 
-
-def priv_modes(compatibility_mode: int, priv_algorithm: int, localized_length: int) -> tuple:
-    """Which key extensions to try for a received message (CompatibilityMode 0/1/2)."""
-    if priv_algorithm not in (PRIV_AES192, PRIV_AES256):
-        return ("reeder",)
-    if localized_length >= PRIV_PROTOCOLS[priv_algorithm].key_length:
-        return ("reeder",)  # no extension needed: both modes give the same key
-    if compatibility_mode == 1:
-        return ("blumenthal",)
-    if compatibility_mode == 2:
-        return ("reeder", "blumenthal")
-    return ("reeder",)

@@ -7,7 +7,9 @@ Authentication: HMAC-MD5-96, HMAC-SHA-96 (RFC 3414) and the HMAC-SHA-2 family
 key extensions vendors use for keys longer than the localized key.
 
 Keys are turned into ``AuthKey`` / ``PrivKey`` objects once (per user and
-engine, by the cache), so nothing here is derived per packet.  Bad input to
+engine, by the cache), so nothing here is derived per packet.  A ``PrivKey``
+binds the cipher functions of the :mod:`.cipher` twin active when it is built
+(``_select.use()`` affects keys built after it).  Bad input to
 ``PrivKey.decrypt`` raises ``SNMPTrapMgrError(ERR_DECRYPTION_FAILED)`` only.
 """
 
@@ -17,8 +19,8 @@ import struct
 from hmac import compare_digest
 from typing import NamedTuple
 
-from . import cipher, keys  # looked up per call: _select.use() may rebind their twins
-from ._keys_py import HASHES
+from . import cipher, keys  # read when a key is built (PrivKey) or a call is made (Reeder)
+from .hashes import DIGEST_SIZE, HASHES
 from ..errors import (
     ERR_DECRYPTION_FAILED,
     ERR_KEY_LENGTH,
@@ -29,8 +31,8 @@ from ..errors import (
 __all__ = [
     "AuthProtocol",
     "PrivProtocol",
-    "AUTH_PROTOCOLS",
-    "PRIV_PROTOCOLS",
+    "AUTH_BY_NUMBER",
+    "PRIV_BY_NUMBER",
     "AUTH_MD5",
     "AUTH_SHA1",
     "AUTH_SHA256",
@@ -42,10 +44,15 @@ __all__ = [
     "PRIV_3DES",
     "PRIV_AES192",
     "PRIV_AES256",
+    "MODES",
+    "EXTENSION_MODES",
+    "NO_EXTENSION",
     "AuthKey",
     "PrivKey",
     "extend_key_blumenthal",
     "extend_key_reeder",
+    "localized_length",
+    "needs_extension",
     "priv_key",
 ]
 
@@ -70,7 +77,8 @@ class PrivProtocol(NamedTuple):
 AUTH_MD5, AUTH_SHA1, AUTH_SHA256, AUTH_SHA512, AUTH_SHA224, AUTH_SHA384 = 1, 2, 3, 4, 5, 6
 PRIV_DES, PRIV_AES128, PRIV_3DES, PRIV_AES192, PRIV_AES256 = 1, 2, 3, 4, 5
 
-AUTH_PROTOCOLS: dict[int, AuthProtocol] = {
+#: the reference's authentication protocol number -> AuthProtocol
+AUTH_BY_NUMBER: dict[int, AuthProtocol] = {
     p.code: p
     for p in (
         AuthProtocol(AUTH_MD5, "MD5", "md5", 12),  # HMAC-MD5-96
@@ -82,7 +90,8 @@ AUTH_PROTOCOLS: dict[int, AuthProtocol] = {
     )
 }
 
-PRIV_PROTOCOLS: dict[int, PrivProtocol] = {
+#: the reference's encryption algorithm number -> PrivProtocol
+PRIV_BY_NUMBER: dict[int, PrivProtocol] = {
     p.code: p
     for p in (
         PrivProtocol(PRIV_DES, "DES", 16),  # 8 key + 8 pre-IV
@@ -93,7 +102,8 @@ PRIV_PROTOCOLS: dict[int, PrivProtocol] = {
     )
 }
 
-_HASH_NEW = HASHES  # one table of hash constructors, shared with the key twins
+#: the key extensions for a privacy key longer than the localized key
+MODES = ("reeder", "blumenthal")
 
 _U32 = 0xFFFFFFFF
 _U64 = 0xFFFFFFFFFFFFFFFF
@@ -109,21 +119,21 @@ def _decryption_failed(why: str) -> SNMPTrapMgrError:
 
 def _auth_protocol(code: int) -> AuthProtocol:
     try:
-        return AUTH_PROTOCOLS[code]
+        return AUTH_BY_NUMBER[code]
     except (KeyError, TypeError):
         raise _unsupported("authentication protocol", code) from None
 
 
 def _priv_protocol(code: int) -> PrivProtocol:
     try:
-        return PRIV_PROTOCOLS[code]
+        return PRIV_BY_NUMBER[code]
     except (KeyError, TypeError):
         raise _unsupported("privacy protocol", code) from None
 
 
 def _hash_new(hash_name: str):
     try:
-        return _HASH_NEW[hash_name]
+        return HASHES[hash_name]
     except (KeyError, TypeError):
         raise _unsupported("hash", hash_name) from None
 
@@ -133,7 +143,7 @@ def _hash_new(hash_name: str):
 
 _IPAD = bytes(x ^ 0x36 for x in range(256))
 _OPAD = bytes(x ^ 0x5C for x in range(256))
-_ZEROS = {p.mac_length: bytes(p.mac_length) for p in AUTH_PROTOCOLS.values()}
+_ZEROS = {p.mac_length: bytes(p.mac_length) for p in AUTH_BY_NUMBER.values()}
 
 
 class AuthKey:
@@ -210,6 +220,30 @@ def extend_key_reeder(
     return key[:need]
 
 
+#: CompatibilityMode -> the key extensions tried on a received message, in order, for a key
+#: that needs one (0 Reeder, 1 Blumenthal, 2 both; anything else: Reeder)
+EXTENSION_MODES = {0: ("reeder",), 1: ("blumenthal",), 2: ("reeder", "blumenthal")}
+
+#: the one mode of a key without extension (both modes give it; "reeder" is its cache entry)
+NO_EXTENSION = ("reeder",)
+
+
+def localized_length(localized_priv: bytes, auth_code: int) -> int:
+    """Octets of a localized privacy key: the key given, else the auth hash's digest
+    (a password localizes to that many)."""
+    return len(localized_priv) if localized_priv else DIGEST_SIZE[AUTH_BY_NUMBER[auth_code].hash_name]
+
+
+def needs_extension(priv_code: int, localized_priv: bytes, auth_code: int) -> bool:
+    """The key-length rule: AES-192/256 whose localized key is shorter than the cipher key.
+
+    Only then do the extension modes differ, and CompatibilityMode chooses
+    (:data:`EXTENSION_MODES`).
+    """
+    return ((priv_code == PRIV_AES192 or priv_code == PRIV_AES256)
+            and localized_length(localized_priv, auth_code) < PRIV_BY_NUMBER[priv_code].key_length)
+
+
 def priv_key(
     localized_priv: bytes, priv_code: int, hash_name: str, engine_id: bytes, mode: str
 ) -> bytes:
@@ -219,7 +253,7 @@ def priv_key(
     localized key is shorter than the cipher key; 3DES is always Reeder.
     """
     proto = _priv_protocol(priv_code)
-    if mode not in ("reeder", "blumenthal"):
+    if mode not in MODES:
         raise _unsupported("key extension mode", mode)
     need = proto.key_length
     key = bytes(localized_priv)
@@ -245,39 +279,35 @@ def _xor8(a: bytes, b: bytes) -> bytes:
 class PrivKey:
     """Privacy key material split once into cipher key and pre-IV.
 
-    The ciphers are the :mod:`snmptrapmgr.security.cipher` twins (no cipher object
-    per packet); a degenerate 3DES key runs as the single DES it reduces to.
+    The cipher functions of the :mod:`snmptrapmgr.security.cipher` twin active
+    now are bound here, once (no cipher object and no twin lookup per packet);
+    a degenerate 3DES key runs as the single DES it reduces to.
     """
 
-    __slots__ = ("protocol", "_code", "_key", "_pre_iv", "_des_key")
+    __slots__ = ("protocol", "_cbc", "_key", "_pre_iv", "_decrypt", "_encrypt")
 
     def __init__(self, key: bytes, priv_code: int) -> None:
         self.protocol = proto = _priv_protocol(priv_code)
-        self._code = proto.code
         key = bytes(key)
         if len(key) < proto.key_length:
             raise SNMPTrapMgrError(
                 ERR_KEY_LENGTH, f"{proto.name} needs {proto.key_length} key octets"
             )
+        self._cbc = priv_code == PRIV_DES or priv_code == PRIV_3DES
         self._pre_iv = b""
-        self._des_key = b""
         if priv_code == PRIV_DES:
             self._key, self._pre_iv = key[:8], key[8:16]
+            self._decrypt, self._encrypt = cipher.des_cbc_decrypt, cipher.des_cbc_encrypt
         elif priv_code == PRIV_3DES:
             self._key, self._pre_iv = key[:24], key[24:32]
-            self._des_key = _degenerate_3des(self._key)
+            self._decrypt, self._encrypt = cipher.des3_cbc_decrypt, cipher.des3_cbc_encrypt
+            single = _degenerate_3des(self._key)
+            if single:
+                self._key = single
+                self._decrypt, self._encrypt = cipher.des_cbc_decrypt, cipher.des_cbc_encrypt
         else:
             self._key = key[: proto.key_length]
-
-    def _cbc(self, encrypt: bool, iv: bytes, data: bytes) -> bytes:
-        if self._code == PRIV_DES:
-            f = cipher.des_cbc_encrypt if encrypt else cipher.des_cbc_decrypt
-            return f(self._key, iv, data)
-        if self._des_key:
-            f = cipher.des_cbc_encrypt if encrypt else cipher.des_cbc_decrypt
-            return f(self._des_key, iv, data)
-        f = cipher.des3_cbc_encrypt if encrypt else cipher.des3_cbc_decrypt
-        return f(self._key, iv, data)
+            self._decrypt, self._encrypt = cipher.aes_cfb_decrypt, cipher.aes_cfb_encrypt
 
     def decrypt(
         self, ciphertext: bytes, priv_params: bytes, engine_boots: int, engine_time: int
@@ -289,15 +319,13 @@ class PrivKey:
             raise _decryption_failed("empty encrypted PDU")
         salt = priv_params if type(priv_params) is bytes else bytes(priv_params)
         try:
-            if self._code == PRIV_DES or self._code == PRIV_3DES:
+            if self._cbc:
                 if len(ciphertext) % 8:
                     raise _decryption_failed("encrypted PDU is not a multiple of 8 octets")
-                return self._cbc(False, _xor8(self._pre_iv, salt), ciphertext)
+                return self._decrypt(self._key, _xor8(self._pre_iv, salt), ciphertext)
             if not (0 <= engine_boots <= _U32 and 0 <= engine_time <= _U32):
                 raise _decryption_failed("engine boots/time out of range")
-            return cipher.aes_cfb_decrypt(
-                self._key, _IV.pack(engine_boots, engine_time) + salt, ciphertext
-            )
+            return self._decrypt(self._key, _IV.pack(engine_boots, engine_time) + salt, ciphertext)
         except (ValueError, TypeError, OverflowError) as exc:
             raise _decryption_failed(str(exc)) from None
 
@@ -313,14 +341,14 @@ class PrivKey:
             raise _decryption_failed("empty scoped PDU")
         if not (0 <= engine_boots <= _U32 and 0 <= engine_time <= _U32):
             raise _decryption_failed("engine boots/time out of range")
-        if self._code == PRIV_DES or self._code == PRIV_3DES:
+        if self._cbc:
             salt = _IV.pack(engine_boots, salt_counter & _U32)
             pad = -len(plaintext) % 8
             data = bytes(plaintext) + bytes(pad) if pad else plaintext
-            return self._cbc(True, _xor8(self._pre_iv, salt), data), salt
+            return self._encrypt(self._key, _xor8(self._pre_iv, salt), data), salt
         salt = (salt_counter & _U64).to_bytes(8, "big")
         iv = _IV.pack(engine_boots, engine_time) + salt
-        return cipher.aes_cfb_encrypt(self._key, iv, plaintext), salt
+        return self._encrypt(self._key, iv, plaintext), salt
 
 
 def _degenerate_3des(key: bytes) -> bytes:
