@@ -40,14 +40,13 @@ def _pysmi():
         import pysmi  # noqa: F401  (pysnmp-pysmi; never PyPI "pysmi", same import name)
         from pysmi.codegen import JsonCodeGen
         from pysmi.compiler import MibCompiler
-        from pysmi.mibinfo import module_names as names
         from pysmi.parser import SmiV1CompatParser
         from pysmi.reader import CallbackReader
         from pysmi.writer import CallbackWriter
     except ImportError as exc:
         raise CompileError(f"the MIB compiler is not usable ({exc}): pip install {DISTRIBUTION}") from None
     logging.getLogger("pysmi").addHandler(logging.NullHandler())  # its notes are ours to report
-    return JsonCodeGen, MibCompiler, names, SmiV1CompatParser, CallbackReader, CallbackWriter
+    return JsonCodeGen, MibCompiler, SmiV1CompatParser, CallbackReader, CallbackWriter
 
 
 def bundled_dir() -> str:
@@ -57,8 +56,8 @@ def bundled_dir() -> str:
 
 
 def module_names(text: str) -> list:
-    """The modules a text defines: its header lines, else pysmi's lexer (headers split by comments)."""
-    return records.module_names(text) or list(_pysmi()[2](text))
+    """The modules a text defines (``NAME DEFINITIONS ::= BEGIN`` headers, comments allowed between)."""
+    return records.module_names(text)
 
 
 def compile_modules(names: Iterable[str], texts: Optional[dict] = None) -> tuple:
@@ -70,7 +69,7 @@ def compile_modules(names: Iterable[str], texts: Optional[dict] = None) -> tuple
     compiled, imports included, and module -> the compiler's reason for
     each one that failed or was missing.
     """
-    JsonCodeGen, MibCompiler, _, Parser, CallbackReader, CallbackWriter = _pysmi()
+    JsonCodeGen, MibCompiler, Parser, CallbackReader, CallbackWriter = _pysmi()
     texts = texts or {}
     docs: dict = {}
 

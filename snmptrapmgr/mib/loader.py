@@ -115,6 +115,7 @@ class VendorSet:
             self.files.extend(found)
             self.problems.extend(problems)
         self.reports: dict = {}   # file path -> what compiling it gave ("compiled X", a problem...)
+        self.last_problems: list = []  # (file or directory, message) of the last compile
         self.cached = False
         self.cache_note = ""
 
@@ -146,7 +147,7 @@ class VendorSet:
         except (OSError, index.IndexFileError):
             pass
         text = self.compile(standard_modules)
-        self._store(path, text)
+        self.store(self.key(compiler), text)
         return index.decode(text, path)
 
     def compile(self, standard_modules: Iterable[str]) -> str:
@@ -192,9 +193,12 @@ class VendorSet:
             if module in docs:
                 self.reports[path] = _join(self.reports.get(path), f"compiled {module}")
         kept = [m for m in modules if m[1] in docs]
+        self.last_problems = sorted(problems)
         return compiler.build_part(kept, docs, texts, problems)
 
-    def _store(self, path: str, text: str) -> None:
+    def store(self, key: str, text: str) -> Optional[str]:
+        """Write the compiled part for ``key`` into the cache; its path, or None (``cache_note`` says why)."""
+        path = self._cache_path(key)
         try:
             os.makedirs(self.cache, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.cache, prefix=".vendor-", suffix=".tmp")
@@ -203,8 +207,9 @@ class VendorSet:
             os.replace(tmp, path)
         except OSError as exc:
             self.cache_note = f"cannot write the MIB cache {self.cache}: {exc.strerror or exc} (compiled in memory)"
-            return
+            return None
         _prune(self.cache, path)
+        return path
 
 
 def _join(first: Optional[str], second: str) -> str:

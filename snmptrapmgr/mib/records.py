@@ -49,7 +49,8 @@ _BASES = {
 _MAX_DEPTH = 16  # TEXTUAL-CONVENTION chains are short; a loop in broken input must end
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _COMMENT = re.compile(r"--.*?(?:--|$)", re.M)
-_HEADER = re.compile(r"^[ \t]*([A-Za-z][A-Za-z0-9-]*)\s+DEFINITIONS\s*::=\s*BEGIN\b", re.M)
+_GAP = r"(?:\s|--[^\n]*(?:\n|$))+"  # white space and comments between the header's tokens
+_HEADER = re.compile(rf"^[ \t]*([A-Z][A-Za-z0-9-]*){_GAP}DEFINITIONS(?:{_GAP})?::=(?:{_GAP})?BEGIN\b", re.M)
 _IMPORTS = re.compile(r"\bIMPORTS\b(.*?);", re.S)
 _FROM = re.compile(r"\bFROM\s+([A-Za-z][A-Za-z0-9-]*)")
 
