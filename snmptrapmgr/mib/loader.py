@@ -21,7 +21,7 @@ from typing import Iterable, Optional, Sequence
 
 from . import index
 
-__all__ = ["STANDARD_INDEX", "standard_part", "cache_dir", "VendorSet", "MAX_FILE_BYTES", "CACHE_KEEP"]
+__all__ = ["STANDARD_INDEX", "read_standard", "standard_part", "cache_dir", "VendorSet", "MAX_FILE_BYTES", "CACHE_KEEP"]
 
 STANDARD_INDEX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "standard.json")
 #: the largest file read as a MIB text (the biggest real MIBs are a few MB)
@@ -32,12 +32,17 @@ CACHE_KEEP = 32
 _standard: Optional[dict] = None
 
 
+def read_standard() -> dict:
+    """The standard index, read and decoded now (the package data file)."""
+    with open(STANDARD_INDEX, encoding="utf-8") as handle:
+        return index.decode(handle.read(), STANDARD_INDEX)
+
+
 def standard_part() -> dict:
-    """The decoded standard index, read once per process."""
+    """The decoded standard index, read once per process (every MibIndex shares it)."""
     global _standard
     if _standard is None:
-        with open(STANDARD_INDEX, encoding="utf-8") as handle:
-            _standard = index.decode(handle.read(), STANDARD_INDEX)
+        _standard = read_standard()
     return _standard
 
 

@@ -31,6 +31,8 @@ CACHE_ENTRIES = 16384
 CACHE_BYTES = 8 << 20
 #: bytes counted per cache entry beyond its texts (tuple, str headers, dict slot)
 ENTRY_OVERHEAD = 256
+#: bytes counted for the name-only view of an entry (its dict slot and key)
+NAME_OVERHEAD = 160
 #: an OID text longer than this is answered but never cached
 CACHE_ITEM = 256
 
@@ -38,6 +40,15 @@ INTEGER_TYPES = frozenset((0x02, 0x41, 0x42, 0x43, 0x46, 0x47))
 OCTET_TYPES = frozenset((0x04, 0x44))
 OBJECT_ID_TYPE = 0x06
 _INET_ADDRESS = "INET-ADDRESS-MIB::InetAddress"
+
+
+class _NameCache(dict):
+    """oid -> name or None: a hit is dict's own lookup (C speed); a miss asks ``fill``."""
+
+    __slots__ = ("fill",)
+
+    def __missing__(self, oid: str) -> Optional[str]:
+        return self.fill(oid)
 
 
 class Resolver:
@@ -48,7 +59,10 @@ class Resolver:
         self.index = mib_index
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._cache: dict = {}
+        self._cache: dict = {}            # oid -> (name, translated, syntax)
+        self._names = _NameCache()         # oid -> name: the hot path's view of the same entries
+        self._names.fill = self._name_missed
+        self._name_of = self._names.__getitem__
         self._size = 0
         self._enums: dict = {}
 
@@ -60,6 +74,7 @@ class Resolver:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+        self._names.clear()
         self._size = 0
 
     def _entry(self, oid: str) -> tuple:
@@ -114,18 +129,20 @@ class Resolver:
 
     # -- names -----------------------------------------------------------------------------
 
+    def _name_missed(self, oid: str) -> Optional[str]:
+        name = self._entry(oid)[0]
+        if oid in self._cache:  # kept (short enough): mirror it for the hot path
+            self._names[oid] = name
+            self._size += len(oid) + NAME_OVERHEAD
+        return name
+
     def name(self, oid: str) -> Optional[str]:
         """``MODULE::name.index`` for a defined OID or an instance of a scalar/column; else None."""
-        found = self._cache.get(oid)
-        if found is None:
-            found = self._entry(oid)
-        return found[0]
+        return self._name_of(oid)
 
     def names(self, oids: Iterable[str]) -> list:
         """:meth:`name` of each OID, in order (one call for a whole varbind list)."""
-        get = self._cache.get
-        entry = self._entry
-        return [(get(o) or entry(o))[0] for o in oids]
+        return list(map(self._name_of, oids))
 
     def translate(self, oid: str) -> Optional[str]:
         """What ``snmptranslate -OS`` prints for ``oid`` (any known prefix); None if none is known."""
