@@ -36,12 +36,12 @@ def _normalize(line: str, port: int) -> str:
     return PORT.sub('"source":{"address":"127.0.0.1","port":0}', line)
 
 
-@pytest.mark.parametrize("implementation", ["python", "cython"])
-def test_listen_output_is_byte_identical_to_the_golden_corpus(tmp_path, implementation):
+def listen_corpus(tmp_path, implementation: str, *args: str) -> str:
+    """Every capture sent to a ``listen`` process (``args`` added), its lines normalized."""
     if implementation == "python":
         os.environ["SNMPTRAPMGR_NO_EXTENSIONS"] = "1"
     try:
-        proc = Listener(tmp_path, "--host", "127.0.0.1", "--port", "0", "--numeric")  # names: test_mib_golden
+        proc = Listener(tmp_path, "--host", "127.0.0.1", "--port", "0", *args)
     finally:
         os.environ.pop("SNMPTRAPMGR_NO_EXTENSIONS", None)
     try:
@@ -64,6 +64,12 @@ def test_listen_output_is_byte_identical_to_the_golden_corpus(tmp_path, implemen
         proc.err.close()
     got = "".join(_normalize(line, port) + "\n" for line in text.splitlines())
     assert len(got.splitlines()) == len(CAPTURES), proc.stderr()
+    return got
+
+
+@pytest.mark.parametrize("implementation", ["python", "cython"])
+def test_listen_output_is_byte_identical_to_the_golden_corpus(tmp_path, implementation):
+    got = listen_corpus(tmp_path, implementation, "--numeric")  # the names: tests/test_mib_golden.py
     with open(GOLDEN, encoding="utf-8") as handle:
         golden = handle.read()
     assert got == golden

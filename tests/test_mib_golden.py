@@ -10,50 +10,20 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import time
 
 import pytest
 
 from snmptrapmgr import mib
-from test_collector_cli import DATA, Listener
-from test_golden_listen import CAPTURES, GOLDEN, _normalize
+from test_collector_cli import DATA
+from test_golden_listen import GOLDEN, listen_corpus
 
 GOLDEN_NAMES = os.path.join(DATA, "golden_listen_names.jsonl")
 NAME_KEYS = {"name", "label", "display"}
 
 
-def _listen_corpus(tmp_path, implementation: str) -> str:
-    if implementation == "python":
-        os.environ["SNMPTRAPMGR_NO_EXTENSIONS"] = "1"
-    try:
-        proc = Listener(tmp_path, "--host", "127.0.0.1", "--port", "0")
-    finally:
-        os.environ.pop("SNMPTRAPMGR_NO_EXTENSIONS", None)
-    try:
-        sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sender.bind(("127.0.0.1", 0))
-        port = sender.getsockname()[1]
-        for number, name in enumerate(CAPTURES, 1):  # one at a time, in the golden file's order
-            with open(os.path.join(DATA, name), "rb") as handle:
-                sender.sendto(handle.read(), ("127.0.0.1", proc.port))
-            end = time.monotonic() + 10
-            while len(proc.lines(complete=False)) < number and time.monotonic() < end:
-                time.sleep(0.01)
-        sender.close()
-        assert proc.terminate() == 0, proc.stderr()
-        with open(proc.output, encoding="utf-8") as handle:
-            text = handle.read()
-    finally:
-        proc.kill()
-        proc.err.close()
-    return "".join(_normalize(line, port) + "\n" for line in text.splitlines())
-
-
 @pytest.mark.parametrize("implementation", ["python", "cython"])
 def test_listen_with_names_is_byte_identical_to_its_golden_corpus(tmp_path, implementation):
-    got = _listen_corpus(tmp_path, implementation)
-    assert len(got.splitlines()) == len(CAPTURES)
+    got = listen_corpus(tmp_path, implementation)
     with open(GOLDEN_NAMES, encoding="utf-8") as handle:
         assert got == handle.read()
 

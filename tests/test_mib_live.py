@@ -164,15 +164,22 @@ def test_listen_names_what_snmptrapd_names(tmp_path, daemon, monkeypatch):
     assert link_down["varbinds"][1]["display"] == blocks[0][1][1] == "IF-MIB::linkDown"
 
 
-def test_numeric_switches_names_off(tmp_path):
-    listen = Listener(tmp_path, "--host", "127.0.0.1", "--port", "0", "--numeric")
+def _listen_once(tmp_path, trap: list, *args: str) -> tuple:
+    """(the JSON lines, stderr) of a listen process (``args``) that got ``trap``."""
+    listen = Listener(tmp_path, "--host", "127.0.0.1", "--port", "0", *args)
     try:
-        _send(listen.port, LINK_DOWN)
-        lines = listen.wait_lines(1)
+        before = len(listen.lines(complete=False))
+        _send(listen.port, trap)
+        lines = listen.wait_lines(before + 1)
         assert listen.terminate() == 0
+        return lines, listen.stderr()
     finally:
         listen.kill()
         listen.err.close()
+
+
+def test_numeric_switches_names_off(tmp_path):
+    lines, _ = _listen_once(tmp_path, LINK_DOWN, "--numeric")
     assert len(lines) == 1
     assert "trap_name" not in lines[0]
     assert all(set(vb) == {"oid", "type", "value"} for vb in lines[0]["varbinds"])
@@ -182,27 +189,12 @@ def test_toml_numeric_and_mib_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     config = tmp_path / "c.toml"
     config.write_text(f'mib_dirs = ["{VENDOR}", "{tmp_path / "missing"}"]\n')
-    listen = Listener(tmp_path, "--config", str(config), "--host", "127.0.0.1", "--port", "0")
-    try:
-        _send(listen.port, HEARTBEAT)
-        lines = listen.wait_lines(1)
-        assert listen.terminate() == 0
-        stderr = listen.stderr()
-    finally:
-        listen.kill()
-        listen.err.close()
+    lines, stderr = _listen_once(tmp_path, HEARTBEAT, "--config", str(config))
     assert lines[0]["trap_name"] == "NET-SNMP-EXAMPLES-MIB::netSnmpExampleHeartbeatNotification"
     assert f"snmptrapmgr: MIB {tmp_path / 'missing'}: no such directory" in stderr
     config.write_text("numeric = true\n")
-    listen = Listener(tmp_path, "--config", str(config), "--host", "127.0.0.1", "--port", "0")
-    try:
-        _send(listen.port, HEARTBEAT)
-        lines = listen.wait_lines(2)
-        assert listen.terminate() == 0
-    finally:
-        listen.kill()
-        listen.err.close()
-    assert "trap_name" not in lines[-1]
+    lines, _ = _listen_once(tmp_path, HEARTBEAT, "--config", str(config))
+    assert len(lines) == 2 and "trap_name" not in lines[-1]
     config.write_text("numeric = 1\n")
     run = subprocess.run([sys.executable, "-m", "snmptrapmgr", "listen", "--config", str(config), "--port", "0"],
                          capture_output=True, text=True, timeout=DEADLINE, cwd=str(tmp_path),
