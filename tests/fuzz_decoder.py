@@ -3,7 +3,9 @@
     python tests/fuzz_decoder.py --count 2000000 --seconds 600 [--impl cython|python] [--seed N]
 
 Builds valid v1 / v2c / inform / v3 (plaintext and encrypted) messages with the
-``snmptrapmgr.codec.encode`` encoders, mutates them (byte flips, interesting bytes,
+``snmptrapmgr.codec.encode`` encoders, and one seed in eight with one hostile
+field from ``tests/hostile.py`` (out-of-range unsigned values, zero-length
+INTEGERs, 0x80-padded OID arcs, bad versions, bad v1 trap fields), mutates them (byte flips, interesting bytes,
 truncation, insertion, deletion, duplication, splicing, length-field edits) and
 feeds every datagram to ``decode_message`` of the chosen twin (and, for part of
 them, the ScopedPDU inside to ``decode_scoped_pdu``), and to the receive path's
@@ -33,6 +35,8 @@ except ImportError:  # run from a checkout without installing: use the source tr
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.traffic import typical_v2c_trap  # noqa: E402  (the bench's typical trap is the first seed)
+
+import hostile  # noqa: E402  (tests/hostile.py: the issue-12 encodings)
 
 from snmptrapmgr.codec import _ber_py, _community_py
 from snmptrapmgr.errors import DecodeError, SNMPTrapMgrError
@@ -84,14 +88,22 @@ def _random_varbinds(rng: random.Random) -> list:
     return [(_random_oid(rng), *_random_value(rng)) for _ in range(rng.choice((0, 1, 2, 4, 7, 12)))]
 
 
+def hostile_seed(rng: random.Random) -> bytes:
+    """A well-framed datagram with one hostile field (issue 12), or its in-range control."""
+    kind = rng.choice(hostile.KINDS)
+    numbers = [rng.choice((rng.randrange(300), rng.randrange(1 << 32))) for _ in range(3)]
+    return hostile.hostile_message(kind, *numbers, valid=rng.randrange(4) == 0)[0]
+
+
 def random_message(rng: random.Random) -> bytes:
-    """One valid datagram of a random kind; for v3 sometimes encrypted."""
+    """One valid datagram of a random kind (for v3 sometimes encrypted), or now and then a hostile one."""
+    if rng.randrange(8) == 0:
+        return hostile_seed(rng)
     kind = rng.randrange(5)
     varbinds = _random_varbinds(rng)
     if kind == 0:
         pdu = encode_v1_trap_pdu(_random_oid(rng), ".".join(str(rng.randrange(256)) for _ in range(4)),
-                                 rng.randrange(7), rng.randrange(-(1 << 31), 1 << 31),
-                                 rng.randrange(1 << 32), varbinds)
+                                 rng.randrange(7), rng.randrange(1 << 31), rng.randrange(1 << 32), varbinds)
         return encode_community_message(0, rng.randbytes(rng.randrange(12)), pdu)
     tag = rng.choice((0xA7, 0xA6, 0xA2, 0xA8, 0xA0))
     pdu = encode_pdu(tag, rng.randrange(-(1 << 31), 1 << 31), rng.randrange(20), rng.randrange(20), varbinds)
@@ -204,7 +216,7 @@ def _outcome(fn, data):
         return "err", exc.code
 
 
-_EVENT_FIELDS = ("snmp_version", "request_id", "community", "trap_oid", "time_stamp", "source_address",
+_EVENT_FIELDS = ("snmp_version", "request_id", "community", "community_bytes", "trap_oid", "time_stamp", "source_address",
                  "source_port", "varbinds", "agent_address", "enterprise", "generic_trap", "specific_trap",
                  "rfc3584_trap_oid", "reply_context")
 _ADDR = ("127.0.0.1", 16200)

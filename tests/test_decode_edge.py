@@ -167,22 +167,27 @@ def test_ip_address_wrong_size(impl, content):
 @pytest.mark.parametrize("tag", [0x41, 0x42, 0x43, 0x47])
 @pytest.mark.parametrize("content, expected", [
     (b"\x00", 0),
-    (b"", 0),
     (b"\x00\xff\xff\xff\xff", 2 ** 32 - 1),
-    (b"\xff\xff\xff\xff", 2 ** 32 - 1),  # no leading 0x00: still unsigned, never negative
-    (b"\x80", 128),
-    (b"\x00\x00\x00\x05", 5),            # non-minimal
+    (b"\x00\x80", 128),
+    (b"\x00\x00\x00\x05", 5),            # non-minimal, within four octets
 ])
 def test_unsigned32_types(impl, tag, content, expected):
     assert one(tlv(tag, content)) == (OID_TEXT, tag, expected)
 
 
-def test_timeticks_0x80_is_128(impl):
-    assert one(b"\x43\x01\x80") == (OID_TEXT, 0x43, 128)
-
-
-def test_counter32_ffffffff_is_not_negative(impl):
-    assert one(b"\x41\x04\xff\xff\xff\xff") == (OID_TEXT, 0x41, 4294967295)
+# Issue 12 (supersedes issue 2's "modulo 2^N, never an error"): an unsigned
+# value that is negative or out of range is a bad packet, never a different
+# number.  See tests/test_hostile_values.py for what net-snmp and pysnmp do.
+@pytest.mark.parametrize("tag", [0x41, 0x42, 0x43, 0x47])
+@pytest.mark.parametrize("content", [
+    b"",                                   # zero-length
+    b"\xff\xff\xff\xff",                   # -1 (no sign octet): was read as 2^32-1
+    b"\x80",                               # -128: was read as 128
+    b"\x01\x00\x00\x00\x00",               # 2^32: was read as 0
+    b"\x00\x00\xff\xff\xff\xff",           # two leading octets beyond the width
+])
+def test_unsigned32_refused(impl, tag, content):
+    assert error_code(v2c(varbind(tlv(tag, content)))) == 317
 
 
 @pytest.mark.parametrize("tag", [0x44, 0x45])
@@ -195,24 +200,26 @@ def test_opaque_and_nsap_are_raw(impl, tag, content):
 @pytest.mark.parametrize("content, expected", [
     (b"\x00", 0),
     (b"\x00\xff\xff\xff\xff\xff\xff\xff\xff", 2 ** 64 - 1),  # 9 bytes: leading 0x00
-    (b"\xff\xff\xff\xff\xff\xff\xff\xff", 2 ** 64 - 1),      # 8 bytes, top bit set
     (b"\x01\x00\x00\x00\x00", 2 ** 32),
-    (b"\x80\x00\x00\x00\x00\x00\x00\x00", 2 ** 63),
+    (b"\x00\x80\x00\x00\x00\x00\x00\x00\x00", 2 ** 63),
 ])
 def test_counter64(impl, content, expected):
     assert one(tlv(0x46, content)) == (OID_TEXT, 0x46, expected)
 
 
-# Issue 2: unsigned values are decoded modulo 2^N (devices send over-wide
-# counters); never negative, never an error.
-@pytest.mark.parametrize("value_tlv, expected", [
-    (b"\x41\x05\x01\x00\x00\x00\x00", (0x41, 0)),            # Counter32 2^32
-    (b"\x43\x05\x01\x00\x00\x00\x05", (0x43, 5)),            # TimeTicks 2^32+5
-    (b"\x46\x09\x01" + b"\x00" * 8, (0x46, 0)),                  # Counter64 2^64
-    (b"\x42\x06\x00\x00\xff\xff\xff\xff", (0x42, 2**32 - 1)),  # extra leading zeros
+# Issue 12: over-wide or negative unsigned values are refused (317), no longer
+# decoded modulo 2^N.
+@pytest.mark.parametrize("value_tlv", [
+    b"\x41\x05\x01\x00\x00\x00\x00",                   # Counter32 2^32 (was 0)
+    b"\x43\x05\x01\x00\x00\x00\x05",                   # TimeTicks 2^32+5 (was 5)
+    b"\x46\x09\x01" + b"\x00" * 8,                        # Counter64 2^64 (was 0)
+    b"\x46\x08\xff\xff\xff\xff\xff\xff\xff\xff",       # Counter64 -1 (was 2^64-1)
+    b"\x46\x08\x80\x00\x00\x00\x00\x00\x00\x00",       # Counter64 -2^63 (was 2^63)
+    b"\x46\x14" + bytes(range(1, 21)),                    # 20 octets (kept the last 8)
+    b"\x46\x00",                                         # zero-length (was 0)
 ])
-def test_unsigned_decoded_modulo_width(impl, value_tlv, expected):
-    assert one(value_tlv) == (OID_TEXT,) + expected
+def test_unsigned_out_of_range_refused(impl, value_tlv):
+    assert error_code(v2c(varbind(value_tlv))) == 317
 
 
 def test_integer_beyond_64_bits(impl):
@@ -269,10 +276,15 @@ def test_length_field_too_long(impl):
 @pytest.mark.parametrize("content, expected", [
     (b"\x00\x00\x05", 5),
     (b"\xff\xff\xfb", -5),
-    (b"", 0),                      # zero-length INTEGER
 ])
 def test_integer_forms(impl, content, expected):
     assert value_of(tlv(0x02, content)) == expected
+
+
+def test_zero_length_integer_refused(impl):
+    """X.690 8.3.1: an INTEGER has one or more content octets (was read as 0)."""
+    assert error_code(v2c(varbind(b"\x02\x00"))) == 317
+    assert error_code(v2c(varbind(b"\x05\x00"), request_id=b"")) == 317
 
 
 def test_non_minimal_request_id(impl):

@@ -44,7 +44,7 @@ TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"
 ENT = "1.3.6.1.4.1.99999"
 PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                         HealthCheck.data_too_large])
-FIELDS = ("snmp_version", "request_id", "community", "user", "security_level", "trap_oid", "time_stamp",
+FIELDS = ("snmp_version", "request_id", "community", "community_bytes", "user", "security_level", "trap_oid", "time_stamp",
           "source_address", "source_port", "varbinds", "agent_address", "enterprise", "generic_trap",
           "specific_trap", "rfc3584_trap_oid", "engine_id", "context_engine_id", "context_name")
 
@@ -107,6 +107,7 @@ def test_events_follow_from_the_message(twins, sample):
         community, pdu = rest
         text = community.decode("utf-8", "replace")
         assert (event.community, event.user, event.security_level) == (text, "", 0)
+        assert event.community_bytes == community                      # lossless beside the text
         assert (event.source_address, event.source_port) == ADDR
         if version == 0:
             _, enterprise, agent, generic, specific, stamp, varbinds = pdu
@@ -237,10 +238,9 @@ def test_codec_and_bounded_texts(impl):
     decoder.codec = "latin-1"   # a new CodePage applies to communities already seen
     assert decoder.codec == "latin-1"
     assert decoder.decode(data, ADDR).community == "caf\u00e9"
-    if isinstance(decoder, _community_py.CommunityDecoder):
-        assert len(decoder._texts) <= _community_py.TEXTS_MAX
+    assert decoder.cached_texts == 1
     for i in range(_community_py.TEXTS_MAX + 10):
         assert decoder.decode(v2c([], community=b"c%d" % i), ADDR).community == f"c{i}"
+        assert decoder.cached_texts <= _community_py.TEXTS_MAX
     assert decoder.decode(data, ADDR).community == "caf\u00e9"
-    if isinstance(decoder, _community_py.CommunityDecoder):
-        assert len(decoder._texts) <= _community_py.TEXTS_MAX
+    assert 0 < decoder.cached_texts <= _community_py.TEXTS_MAX

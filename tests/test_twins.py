@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import hostile
 from fuzz_decoder import length_fields
 
 from snmptrapmgr.codec import _ber_py, _oid_py, ber, oid
@@ -132,8 +133,8 @@ def messages(draw, max_varbinds=10):
     assume(_total_size(varbinds) < 200_000)
     kind = draw(st.sampled_from(["v1", "v2c", "inform", "v3", "v3-encrypted"]))
     if kind == "v1":
-        enterprise, agent = draw(oid_texts()), draw(ip_texts)
-        generic, specific, stamp = draw(st.integers(0, 6)), draw(ints(-(1 << 31), (1 << 31) - 1)), draw(ints(0, U32))
+        enterprise, agent = draw(oid_texts(allow_empty=False)), draw(ip_texts)
+        generic, specific, stamp = draw(st.integers(0, 6)), draw(ints(0, I64_MAX)), draw(ints(0, U32))
         community = draw(st.binary(max_size=32))
         pdu = encode_v1_trap_pdu(enterprise, agent, generic, specific, stamp, varbinds)
         return (encode_community_message(0, community, pdu),
@@ -217,8 +218,16 @@ def test_scoped_pdu_identical_and_padding_ignored(twins, engine, context, varbin
 # --------------------------------------------------------------------------- (b) mutations
 
 @st.composite
+def hostile_fields(draw, valid=None):
+    """A well-framed message with one issue-12 hostile field (tests/hostile.py): (data, code)."""
+    kind = draw(st.sampled_from(hostile.KINDS))
+    a, b, c = (draw(st.one_of(st.integers(0, 300), st.integers(0, U32))) for _ in range(3))
+    return hostile.hostile_message(kind, a, b, c, draw(st.booleans()) if valid is None else valid)
+
+
+@st.composite
 def mutated(draw):
-    data, _ = draw(messages(max_varbinds=5))
+    data, _ = draw(st.one_of(messages(max_varbinds=5), hostile_fields()))
     buf = bytearray(data)
     for _ in range(draw(st.integers(1, 4))):
         op = draw(st.sampled_from(["flip", "set", "truncate", "insert", "delete", "length"]))
@@ -271,6 +280,16 @@ def test_mutated_messages_agree(twins, data):
     at = data.find(b"\x30", 1)
     if at > 0:
         assert outcome(c.decode_scoped_pdu, data[at:]) == outcome(py.decode_scoped_pdu, data[at:])
+
+
+@PROPS
+@given(hostile_fields(valid=False))
+def test_hostile_fields_refused_alike(twins, sample):
+    """Issue 12: both twins refuse each hostile field with the same code (317, 305 for a version)."""
+    py, c = twins
+    data, code = sample
+    assert outcome(py.decode_message, data) == outcome(c.decode_message, data) == ("err", code)
+    assert outcome(c.decode_message, memoryview(data)) == ("err", code)
 
 
 @PROPS
@@ -377,8 +396,8 @@ def test_oid_examples(impl):
     assert oid.oid_to_ber("2.999") == bytes.fromhex("8837")
     assert oid.oid_from_ber(bytes.fromhex("8837")) == "2.999"
     assert oid.oid_from_ber(b"") == ""
-    assert oid.oid_from_ber(bytes.fromhex("2b8001")) == "1.3.1"          # non-minimal subid
-    for bad in ("2b90808080 00", "2b86", "ff", "2b8fffffff80 01"):
+    for bad in ("2b90808080 00", "2b86", "ff", "2b8fffffff80 01",
+                "2b8001", "808001", "2b06 8080 01"):         # X.690 8.19.2: no leading 0x80 octet
         with pytest.raises(DecodeError) as info:
             oid.oid_from_ber(bytes.fromhex(bad.replace(" ", "")))
         assert info.value.code == 317
@@ -399,7 +418,7 @@ NAME = tlv(0x06, bytes.fromhex("2b060102010103 00".replace(" ", "")))
 
 def v2c(*varbinds_raw, community=b"public"):
     """A v2c trap around raw varbind TLVs (each already a full 0x30 SEQUENCE)."""
-    pdu = tlv(0xA7, tlv(0x02, b"\x01") + tlv(0x02, b"") + tlv(0x02, b"\x00") + tlv(0x30, b"".join(varbinds_raw)))
+    pdu = tlv(0xA7, tlv(0x02, b"\x01") + tlv(0x02, b"\x00") + tlv(0x02, b"\x00") + tlv(0x30, b"".join(varbinds_raw)))
     return tlv(0x30, tlv(0x02, b"\x01") + tlv(0x04, community) + pdu)
 
 
@@ -418,7 +437,6 @@ def code_of(data, fn=None):
 
 
 @pytest.mark.parametrize("content, expected", [
-    (b"", 0),
     (b"\x05", 5),
     (b"\x00\x00\x05", 5),
     (b"\xff\xff", -1),
@@ -437,6 +455,7 @@ def test_integer_tolerance(impl, content, expected):
 
 
 @pytest.mark.parametrize("content", [
+    b"",                                    # zero-length (X.690 8.3.1: one or more octets)
     b"\x00\x80" + b"\x00" * 7,              # 2^63
     b"\xff\x7f" + b"\xff" * 7,              # -2^63 - 1
     b"\x01" + b"\x00" * 8,
@@ -447,20 +466,35 @@ def test_integer_out_of_range(impl, content):
 
 
 @pytest.mark.parametrize("tag, content, expected", [
-    (0x41, b"\xff\xff\xff\xff", U32),       # no leading 0x00: still unsigned
-    (0x41, b"\x80", 128),
+    (0x41, b"\x00\xff\xff\xff\xff", U32),   # the sign octet
+    (0x41, b"\x00\x80", 128),
+    (0x41, b"\x7f", 127),
     (0x42, b"\x00\xff\xff\xff\xff", U32),
-    (0x43, b"\x01\x00\x00\x00\x05", 5),     # last four octets (mod 2^32)
-    (0x47, b"", 0),
-    (0x43, b"\x00" * 30 + b"\x07", 7),
-    (0x46, b"\xff" * 8, U64),
+    (0x43, b"\x00\x00\x00\x05", 5),       # redundant zeros within four octets
+    (0x47, b"\x00", 0),
     (0x46, b"\x00" + b"\xff" * 8, U64),     # 9-byte Counter64
-    (0x46, b"\x01" + b"\x00" * 8, 0),
-    (0x46, b"\x80", 128),
-    (0x46, b"", 0),
+    (0x46, b"\x7f" + b"\xff" * 7, (1 << 63) - 1),
+    (0x46, b"\x00", 0),
 ])
-def test_unsigned_tolerance(impl, tag, content, expected):
+def test_unsigned_in_range(impl, tag, content, expected):
     assert decoded_value(value_msg(tlv(tag, content))) == (tag, expected)
+
+
+@pytest.mark.parametrize("tag, content", [
+    (0x41, b"\xff\xff\xff\xff"),            # negative: no sign octet (was read as 2^32-1)
+    (0x41, b"\x80"),                        # -128 (was read as 128)
+    (0x43, b"\x01\x00\x00\x00\x05"),        # 2^32 + 5 (was read mod 2^32 as 5)
+    (0x42, b"\x01\x00\x00\x00\x00"),        # 2^32 (was read as 0)
+    (0x47, b""),                            # zero-length (was read as 0)
+    (0x43, b"\x00" * 30 + b"\x07"),         # more than one sign octet
+    (0x46, b"\xff" * 8),                    # negative Counter64
+    (0x46, b"\x01" + b"\x00" * 8),          # 2^64 (was read as 0)
+    (0x46, b"\x00\x00" + b"\xff" * 8),      # ten octets
+    (0x46, b"\x80"),
+    (0x46, b""),
+])
+def test_unsigned_out_of_range(impl, tag, content):
+    assert code_of(value_msg(tlv(tag, content))) == 317
 
 
 def test_zero_length_oids(impl):
@@ -534,8 +568,8 @@ def _v3(model=3, msg_data=None, usm_extra=b""):
     usm = tlv(0x30, tlv(0x04, b"\x80\x00\x00\x01\x02") + tlv(0x02, b"\x01") + tlv(0x02, b"\x02") + tlv(0x04, b"u")
               + tlv(0x04, b"") + tlv(0x04, b"") + usm_extra)
     if msg_data is None:
-        msg_data = tlv(0x30, tlv(0x04, b"") + tlv(0x04, b"") + tlv(0xA8, tlv(0x02, b"\x01") + tlv(0x02, b"")
-                                                                     + tlv(0x02, b"") + tlv(0x30, b"")))
+        msg_data = tlv(0x30, tlv(0x04, b"") + tlv(0x04, b"") + tlv(0xA8, tlv(0x02, b"\x01") + tlv(0x02, b"\x00")
+                                                                     + tlv(0x02, b"\x00") + tlv(0x30, b"")))
     return tlv(0x30, tlv(0x02, b"\x03") + glob + tlv(0x04, usm) + msg_data)
 
 

@@ -6,6 +6,17 @@ malformed input raises :class:`snmptrapmgr.errors.DecodeError` with one of the
 codes 317 (defective encoding), 320 (not an SNMP message), 305 (unsupported
 version), 306 (unknown PDU) or 316 (security model other than USM).
 
+No value is silently changed: a value that does not fit its type is a
+defective packet (317), never a different number.  The unsigned types
+(Counter32, Gauge32/Unsigned32, TimeTicks, UInteger32: 4 octets; Counter64:
+8) refuse a zero-length, a negative (first octet >= 0x80) or an over-wide
+encoding (more octets than the width plus one leading 0x00 sign octet, or
+that sign octet not 0x00); an INTEGER has at least one octet and fits in 64
+bits; an OID sub-identifier never starts with 0x80 (X.690 8.19.2); a v1
+Trap-PDU has a non-empty enterprise, generic-trap 0..6 and a non-negative
+specific-trap.  The version is 317 when empty and 305 when it is any other
+number than 0, 1 or 3 (of any length).
+
 Return shapes (the named tuples of :mod:`snmptrapmgr.codec.shapes`)
 ---------------------------------------------------------------------
 ``decode_message(data)`` -> :class:`CommunityMessage` ``(version, community,
@@ -38,6 +49,7 @@ from ..errors import (
     ERR_UNSUPPORTED_VERSION,
     DecodeError,
 )
+from ..events import TYPE_NAMES
 from .pdu import PDU_GET, PDU_REPORT, PDU_TRAP_V1
 from .shapes import CommunityMessage, Pdu, ScopedPdu, V1TrapPdu, V3Message
 
@@ -104,7 +116,7 @@ def _any(data, pos: int, end: int):
 
 def _signed(data, start: int, stop: int) -> int:
     if start == stop:
-        return 0
+        raise _defect("zero-length INTEGER")
     value = int.from_bytes(data[start:stop], "big", signed=True)
     if value < _INT64_MIN or value > _INT64_MAX:
         raise _defect("INTEGER out of 64-bit range")
@@ -116,10 +128,32 @@ def _integer(data, pos: int, end: int):
     return _signed(data, start, stop), stop
 
 
-def _unsigned(data, start: int, stop: int, size: int) -> int:
-    if stop - start > size:
-        start = stop - size
+def _unsigned(data, start: int, stop: int, size: int, tag: int) -> int:
+    """An unsigned ``size``-octet type: non-negative and in range, never truncated.
+
+    At most one leading 0x00 beyond ``size`` octets (the sign octet).
+    """
+    n = stop - start
+    if n == 0:
+        raise _defect(f"zero-length {TYPE_NAMES[tag]}")
+    first = data[start]
+    if first & 0x80:
+        raise _defect(f"negative {TYPE_NAMES[tag]}")
+    if n > size + 1 or (n == size + 1 and first != 0):
+        raise _defect(f"{TYPE_NAMES[tag]} out of range")
     return int.from_bytes(data[start:stop], "big")
+
+
+def _version(data, start: int, stop: int) -> int:
+    """The version INTEGER's value if it is 0, 1 or 3; else DecodeError 305 (317 if empty)."""
+    if start == stop:
+        raise _defect("zero-length version")
+    value = int.from_bytes(data[start:stop], "big", signed=True)
+    if value == 0 or value == 1 or value == 3:
+        return value
+    if _INT64_MIN <= value <= _INT64_MAX:
+        raise DecodeError(ERR_UNSUPPORTED_VERSION, f"unsupported SNMP version {value}")
+    raise DecodeError(ERR_UNSUPPORTED_VERSION, f"unsupported SNMP version (an INTEGER of {stop - start} octets)")
 
 
 def _octets(data, pos: int, end: int):
@@ -138,6 +172,8 @@ def decode_oid(data, start: int = 0, stop: int = -1) -> str:
     pending = False
     for i in range(start, stop):
         byte = data[i]
+        if byte == 0x80 and not pending:
+            raise _defect("sub-identifier with a leading 0x80 octet")
         value = (value << 7) | (byte & 0x7F)
         if value > _SUBID_MAX:
             raise _defect("sub-identifier above 2^32-1")
@@ -165,7 +201,7 @@ def _value(data, tag: int, start: int, stop: int):
     if tag in _RAW:
         return bytes(data[start:stop])
     if tag in _UNSIGNED32:
-        return _unsigned(data, start, stop, 4)
+        return _unsigned(data, start, stop, 4, tag)
     if tag == 0x06:
         return decode_oid(data, start, stop)
     if tag == 0x40:
@@ -173,7 +209,7 @@ def _value(data, tag: int, start: int, stop: int):
             raise _defect("IpAddress is not 4 bytes")
         return "%d.%d.%d.%d" % tuple(data[start:stop])
     if tag == 0x46:
-        return _unsigned(data, start, stop, 8)
+        return _unsigned(data, start, stop, 8, tag)
     if tag in _EMPTY:
         if stop != start:
             raise _defect("NULL with content")
@@ -210,15 +246,21 @@ def _pdu(data, pos: int, end: int) -> Union[Pdu, V1TrapPdu]:
         raise _defect("bytes after the PDU")
     if tag == PDU_TRAP_V1:
         o_start, o_stop = _header(data, start, stop, 0x06)
+        if o_start == o_stop:
+            raise _defect("empty enterprise OID")
         enterprise = decode_oid(data, o_start, o_stop)
         a_start, a_stop = _header(data, o_stop, stop, 0x40)
         if a_stop - a_start != 4:
             raise _defect("agent-addr is not 4 bytes")
         agent = "%d.%d.%d.%d" % tuple(data[a_start:a_stop])
         generic, pos = _integer(data, a_stop, stop)
+        if generic < 0 or generic > 6:
+            raise _defect(f"generic-trap {generic} outside 0..6")
         specific, pos = _integer(data, pos, stop)
+        if specific < 0:
+            raise _defect(f"negative specific-trap {specific}")
         t_start, t_stop = _header(data, pos, stop, 0x43)
-        stamp = _unsigned(data, t_start, t_stop, 4)
+        stamp = _unsigned(data, t_start, t_stop, 4, 0x43)
         return V1TrapPdu(tag, enterprise, agent, generic, specific, stamp, _varbinds(data, t_stop, stop))
     request_id, pos = _integer(data, start, stop)
     error_status, pos = _integer(data, pos, stop)
@@ -251,10 +293,8 @@ def message_head(data) -> tuple:
         raise _defect("bytes after the message")
     if start >= stop or data[start] != 0x02:
         raise DecodeError(ERR_BAD_PACKET, "no version field")
-    version, pos = _integer(data, start, stop)
-    if version != 0 and version != 1 and version != 3:
-        raise DecodeError(ERR_UNSUPPORTED_VERSION, f"unsupported SNMP version {version}")
-    return version, pos, stop
+    v_start, pos = _header(data, start, stop, 0x02)
+    return _version(data, v_start, pos), pos, stop
 
 
 def community_message(data, pos: int, stop: int) -> tuple:

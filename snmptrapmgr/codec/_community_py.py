@@ -1,4 +1,4 @@
-"""v1/v2c datagrams straight to trap and inform events; the twin of ``src/_notify_c.pyx``.
+"""v1/v2c datagrams straight to trap and inform events; the twin of ``src/codec/_community_c.pyx``.
 
 This is the receiver's hot path: a community trap costs one walk over the
 datagram and one event object, with no intermediate message tuple handed
@@ -6,8 +6,17 @@ between modules.  An SNMPv3 message stops after its version field and
 returns None: USM takes it from there.  Anything malformed or unwanted
 raises :class:`~snmptrapmgr.errors.SNMPTrapMgrError` with the reference's
 code, in the same order as before: the whole message is decoded first
-(317, 320, 305, 306), then the community is checked (301), then the PDU
+(317, 320, 305, 306), then the community is checked (321), then the PDU
 type (306).
+
+Memory is bounded in bytes, not only in entries: the community-text cache
+(per decoder) keeps at most ``TEXTS_MAX`` (1024) communities of at most
+``TEXT_CACHE_OCTETS`` (64) octets, key and text together under ~0.6 MiB
+(a 64-octet bytes key is 97 bytes, its text at most 64 code points, <= 336
+bytes); a longer community is decoded for its own event and not kept, so a
+flood of distinct 60 KiB communities leaves the cache as small as ever.  The
+OID-text cache of the compiled core is bounded the same way (see
+``src/codec/_ber_core.pxi``: 2048 OIDs of <= 40 octets, ~0.5 MiB).
 """
 
 from __future__ import annotations
@@ -23,6 +32,8 @@ __all__ = ["CommunityDecoder", "trap_fields"]
 
 #: community texts remembered per decoder; a flood of new ones only restarts the table
 TEXTS_MAX = 1024
+#: only communities this short are remembered (the bound in bytes)
+TEXT_CACHE_OCTETS = 64
 
 
 def trap_fields(varbinds: list) -> tuple[str, int]:
@@ -70,6 +81,11 @@ class CommunityDecoder:
         self._codec = value
         self._texts.clear()
 
+    @property
+    def cached_texts(self) -> int:
+        """How many community texts the decoder keeps (at most TEXTS_MAX, each <= 64 octets)."""
+        return len(self._texts)
+
     def decode(self, data: Any, address: Any) -> Any:
         """The trap or inform event of a v1/v2c datagram from ``address``; None for SNMPv3."""
         if type(data) is not bytes:
@@ -115,8 +131,10 @@ class CommunityDecoder:
         return event
 
     def _text(self, community: bytes) -> str:
-        texts = self._texts
-        if len(texts) >= TEXTS_MAX:
-            texts.clear()
-        text = texts[community] = community.decode(self._codec, "replace")
+        text = community.decode(self._codec, "replace")
+        if len(community) <= TEXT_CACHE_OCTETS:
+            texts = self._texts
+            if len(texts) >= TEXTS_MAX:
+                texts.clear()
+            texts[community] = text
         return text

@@ -1,7 +1,9 @@
 # The SNMP BER decoding core, included by _ber_c.pyx (the decoder) and by
-# _notify_c.pyx (v1/v2c events straight from a datagram), so both compile the
-# same C code without a cross-module call per field.  Every index is checked
-# against the end of its enclosing TLV before it is read.
+# _community_c.pyx (v1/v2c events straight from a datagram), so both compile
+# the same C code without a cross-module call per field.  Every index is
+# checked against the end of its enclosing TLV before it is read.  Its parts:
+# _pdu.pxi (PDU tags), _ber_shapes.pxi (the named result tuples),
+# _ber_text.pxi (OID and IpAddress text, the bounded OID-text cache).
 
 from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytearray cimport PyByteArray_Check
@@ -29,83 +31,13 @@ from snmptrapmgr.errors import (
 )
 include "_pdu.pxi"
 
-from snmptrapmgr.codec.shapes import CommunityMessage, Pdu, ScopedPdu, V1TrapPdu, V3Message
-
-cdef uint64_t _SUBID_MAX = 0xFFFFFFFFu
-# text of the largest OID arc: 10 digits, plus its dot
-cdef enum:
-    _ARC_CHARS = 11
-    _STACK_TEXT = 512
+from snmptrapmgr.events import TYPE_NAMES
 
 
 ctypedef const unsigned char* cbytes
 
 
-# --------------------------------------------------------------------------- named shapes
-
-cdef object _shape(object cls):
-    """``cls`` if it is a tuple subclass laid out exactly like a tuple (a NamedTuple)."""
-    if not (issubclass(cls, tuple) and cls.__basicsize__ == tuple.__basicsize__
-            and cls.__itemsize__ == tuple.__itemsize__):
-        raise ImportError(f"{cls.__name__} is not a plain NamedTuple")
-    return cls
-
-
-cdef object _CommunityMessage = _shape(CommunityMessage)
-cdef object _V3Message = _shape(V3Message)
-cdef object _ScopedPdu = _shape(ScopedPdu)
-cdef object _Pdu = _shape(Pdu)
-cdef object _V1TrapPdu = _shape(V1TrapPdu)
-
-
-# A NamedTuple call runs its Python-level ``__new__`` (about as long as
-# decoding a varbind); these do what ``tuple.__new__(cls, ...)`` does without
-# it: allocate the subclass instance and fill its slots.  No Python code runs
-# between the allocation and the last slot.
-
-cdef inline void _put(object out, Py_ssize_t i, object item):
-    Py_INCREF(item)
-    PyTuple_SET_ITEM(out, i, item)
-
-
-cdef inline object _named3(object cls, object a, object b, object c):
-    cdef object out = PyType_GenericAlloc(cls, 3)
-    _put(out, 0, a)
-    _put(out, 1, b)
-    _put(out, 2, c)
-    return out
-
-
-cdef inline object _named5(object cls, object a, object b, object c, object d, object e):
-    cdef object out = PyType_GenericAlloc(cls, 5)
-    _put(out, 0, a)
-    _put(out, 1, b)
-    _put(out, 2, c)
-    _put(out, 3, d)
-    _put(out, 4, e)
-    return out
-
-
-cdef inline object _named7(object cls, object a, object b, object c, object d, object e,
-                           object f, object g):
-    cdef object out = PyType_GenericAlloc(cls, 7)
-    _put(out, 0, a)
-    _put(out, 1, b)
-    _put(out, 2, c)
-    _put(out, 3, d)
-    _put(out, 4, e)
-    _put(out, 5, f)
-    _put(out, 6, g)
-    return out
-
-
-cdef object _named(object cls, tuple items):
-    """``cls`` holding ``items`` (for the long, rarer V3Message)."""
-    cdef Py_ssize_t i, n = PyTuple_GET_SIZE(items)
-    cdef object out = PyType_GenericAlloc(cls, n)
-    for i in range(n):
-        _put(out, i, <object>PyTuple_GET_ITEM(items, i))
-    return out
+include "_ber_shapes.pxi"
 
 
 # --------------------------------------------------------------------------- errors
@@ -184,8 +116,7 @@ cdef int _signed(cbytes d, Py_ssize_t start, Py_ssize_t stop, int64_t* out) exce
     cdef Py_ssize_t n = stop - start
     cdef uint64_t value
     if n <= 0:
-        out[0] = 0
-        return 0
+        _defect("zero-length INTEGER")
     # strip redundant sign octets: 00 0xxxxxxx / FF 1xxxxxxx
     while n > 1 and ((d[start] == 0x00 and not (d[start + 1] & 0x80))
                      or (d[start] == 0xFF and (d[start + 1] & 0x80))):
@@ -201,15 +132,42 @@ cdef int _signed(cbytes d, Py_ssize_t start, Py_ssize_t stop, int64_t* out) exce
     return 0
 
 
-cdef inline uint64_t _unsigned(cbytes d, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t size) noexcept:
-    """The last ``size`` content octets as an unsigned number (0 when empty)."""
+cdef int _unsigned(cbytes d, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t size, unsigned char tag,
+                   uint64_t* out) except -1:
+    """An unsigned ``size``-octet type: non-negative and in range, never truncated.
+
+    At most one leading 0x00 beyond ``size`` octets (the sign octet).
+    """
+    cdef Py_ssize_t n = stop - start
     cdef uint64_t value = 0
-    if stop - start > size:
-        start = stop - size
+    if n <= 0:
+        _defect(f"zero-length {TYPE_NAMES[tag]}")
+    if d[start] & 0x80:
+        _defect(f"negative {TYPE_NAMES[tag]}")
+    if n > size + 1 or (n == size + 1 and d[start] != 0):
+        _defect(f"{TYPE_NAMES[tag]} out of range")
     while start < stop:
         value = (value << 8) | d[start]
         start += 1
-    return value
+    out[0] = value
+    return 0
+
+
+cdef int _version(cbytes d, Py_ssize_t start, Py_ssize_t stop) except -1:
+    """The version INTEGER's value if it is 0, 1 or 3; else DecodeError 305 (317 if empty)."""
+    cdef Py_ssize_t s = start
+    cdef int64_t value
+    if stop <= start:
+        _defect("zero-length version")
+    # strip redundant sign octets: what is left is the minimal encoding
+    while stop - s > 1 and ((d[s] == 0x00 and not (d[s + 1] & 0x80)) or (d[s] == 0xFF and (d[s + 1] & 0x80))):
+        s += 1
+    if stop - s == 1 and (d[s] == 0 or d[s] == 1 or d[s] == 3):
+        return d[s]
+    if stop - s <= 8:
+        _signed(d, start, stop, &value)
+        raise DecodeError(ERR_UNSUPPORTED_VERSION, f"unsupported SNMP version {value}")
+    raise DecodeError(ERR_UNSUPPORTED_VERSION, f"unsupported SNMP version (an INTEGER of {stop - start} octets)")
 
 
 cdef inline object _int_at(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* next_pos):
@@ -228,176 +186,20 @@ cdef inline object _octets_at(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize
     return PyBytes_FromStringAndSize(<const char*>d + start, stop - start)
 
 
-cdef inline Py_ssize_t _put_u32(char* out, uint32_t value) noexcept:
-    """Write ``value`` in decimal at ``out``; return the number of chars."""
-    cdef char tmp[10]
-    cdef Py_ssize_t n = 0, i
-    if value < 10:
-        out[0] = <char>(48 + value)
-        return 1
-    while value:
-        tmp[n] = <char>(48 + value % 10)
-        value //= 10
-        n += 1
-    for i in range(n):
-        out[i] = tmp[n - 1 - i]
-    return n
-
-
-cdef inline object _ascii(const char* text, Py_ssize_t n):
-    cdef object s = PyUnicode_New(n, 127)
-    memcpy(PyUnicode_DATA(s), text, n)
-    return s
-
-
-cdef object _oid_format(cbytes d, Py_ssize_t start, Py_ssize_t stop):
-    """OBJECT IDENTIFIER content octets ``d[start:stop]`` as dotted text (uncached)."""
-    cdef char stack[_STACK_TEXT]
-    cdef char* buf = stack
-    cdef Py_ssize_t cap, n = 0, i
-    cdef uint64_t value = 0
-    cdef unsigned char byte
-    cdef bint pending = False, first = True
-    cdef int failure = 0
-    if start >= stop:
-        return ""
-    # each content octet ends at most one arc; the first one yields two
-    cap = (stop - start + 1) * _ARC_CHARS
-    if cap > _STACK_TEXT:
-        buf = <char*>malloc(cap)
-        if buf == NULL:
-            raise MemoryError()
-    for i in range(start, stop):
-        byte = d[i]
-        value = (value << 7) | (byte & 0x7F)
-        if value > _SUBID_MAX:
-            failure = 1
-            break
-        if byte & 0x80:
-            pending = True
-            continue
-        pending = False
-        if first:
-            first = False
-            if value < 40:
-                buf[0] = b'0'
-            elif value < 80:
-                buf[0] = b'1'
-                value -= 40
-            else:
-                buf[0] = b'2'
-                value -= 80
-            buf[1] = b'.'
-            n = 2 + _put_u32(buf + 2, <uint32_t>value)
-        else:
-            buf[n] = b'.'
-            n += 1 + _put_u32(buf + n + 1, <uint32_t>value)
-        value = 0
-    if not failure and pending:
-        failure = 2
-    try:
-        if failure == 1:
-            _defect("sub-identifier above 2^32-1")
-        if failure == 2:
-            _defect("unterminated sub-identifier")
-        return _ascii(buf, n)
-    finally:
-        if buf != stack:
-            free(buf)
-
-
-# A trap stream repeats the same few dozen OIDs: a direct-mapped cache from
-# content octets to their (immutable) text skips formatting them again.  Fixed
-# size, so a stream of ever-new OIDs only overwrites slots; invalid OIDs raise
-# before they are stored.  Bounded in bytes as well as entries: only OIDs of
-# at most _OID_CACHE_RAW content octets are cached, whose text is at most
-# 4 characters per octet (+2), so a full cache holds 2048 x (40-octet slot +
-# a str of <= 162 ASCII chars, ~210 bytes) = about 0.5 MiB per extension
-# module that includes this core (_ber_c and _community_c: ~1 MiB in all).
-cdef enum:
-    _OID_CACHE_BITS = 11
-    _OID_CACHE_SLOTS = 1 << _OID_CACHE_BITS
-    _OID_CACHE_RAW = 40      # longer OIDs are formatted every time
-
-ctypedef struct _OidSlot:
-    Py_ssize_t length
-    PyObject* text
-    unsigned char raw[_OID_CACHE_RAW]
-
-cdef _OidSlot _oid_cache[_OID_CACHE_SLOTS]
-
-
-cdef inline uint64_t _load8(cbytes p) noexcept:
-    cdef uint64_t v
-    memcpy(&v, p, 8)
-    return v
-
-
-cdef inline _OidSlot* _oid_slot(cbytes d, Py_ssize_t start, Py_ssize_t n) noexcept:
-    """The cache slot of the ``n`` (1..40) content octets at ``start``.
-
-    A few word loads instead of a loop over every octet: the first and last
-    eight octets (which cover OIDs up to 16 octets, and hold what differs
-    between instances of one table column) and, beyond 16, the middle eight.
-    A collision only costs formatting the text again.
-    """
-    cdef uint64_t h = 0
-    cdef Py_ssize_t i
-    if n >= 8:
-        h = (_load8(d + start) * 0xC2B2AE3D27D4EB4Full) ^ _load8(d + start + n - 8)
-        if n > 16:
-            h ^= _load8(d + start + (n >> 1) - 4) * 0x165667B19E3779F9ull
-    else:
-        for i in range(start, start + n):
-            h = (h << 8) | d[i]
-    h = (h ^ <uint64_t>n) * 0x9E3779B97F4A7C15ull
-    return &_oid_cache[h >> (64 - _OID_CACHE_BITS)]
-
-
-cdef object _oid_text(cbytes d, Py_ssize_t start, Py_ssize_t stop):
-    """OBJECT IDENTIFIER content octets ``d[start:stop]`` as dotted text."""
-    cdef Py_ssize_t n = stop - start
-    cdef _OidSlot* slot
-    cdef object text
-    if n <= 0 or n > _OID_CACHE_RAW:
-        return _oid_format(d, start, stop)
-    slot = _oid_slot(d, start, n)
-    if slot.text != NULL and slot.length == n and memcmp(slot.raw, d + start, n) == 0:
-        return <object>slot.text
-    text = _oid_format(d, start, stop)
-    Py_XDECREF(slot.text)
-    Py_INCREF(text)
-    slot.text = <PyObject*>text
-    slot.length = n
-    memcpy(slot.raw, d + start, n)
-    return text
-
-
-cdef inline object _ip_text(cbytes d, Py_ssize_t start):
-    cdef char buf[16]
-    cdef Py_ssize_t n
-    n = _put_u32(buf, d[start])
-    buf[n] = b'.'
-    n += 1
-    n += _put_u32(buf + n, d[start + 1])
-    buf[n] = b'.'
-    n += 1
-    n += _put_u32(buf + n, d[start + 2])
-    buf[n] = b'.'
-    n += 1
-    n += _put_u32(buf + n, d[start + 3])
-    return _ascii(buf, n)
+include "_ber_text.pxi"
 
 
 cdef object _value(cbytes d, unsigned char tag, Py_ssize_t start, Py_ssize_t stop):
     cdef int64_t value
+    cdef uint64_t number
     if tag == 0x02:
         _signed(d, start, stop, &value)
         return PyLong_FromLongLong(value)
     if tag == 0x04 or tag == 0x44 or tag == 0x45:
         return PyBytes_FromStringAndSize(<const char*>d + start, stop - start)
     if tag == 0x41 or tag == 0x42 or tag == 0x43 or tag == 0x47:
-        return PyLong_FromUnsignedLongLong(_unsigned(d, start, stop, 4))
+        _unsigned(d, start, stop, 4, tag, &number)
+        return PyLong_FromUnsignedLongLong(number)
     if tag == 0x06:
         return _oid_text(d, start, stop)
     if tag == 0x40:
@@ -405,7 +207,8 @@ cdef object _value(cbytes d, unsigned char tag, Py_ssize_t start, Py_ssize_t sto
             _defect("IpAddress is not 4 bytes")
         return _ip_text(d, start)
     if tag == 0x46:
-        return PyLong_FromUnsignedLongLong(_unsigned(d, start, stop, 8))
+        _unsigned(d, start, stop, 8, tag, &number)
+        return PyLong_FromUnsignedLongLong(number)
     if tag == 0x05 or tag == 0x80 or tag == 0x81 or tag == 0x82:
         if stop != start:
             _defect("NULL with content")
@@ -439,8 +242,10 @@ cdef list _varbinds(cbytes d, Py_ssize_t pos, Py_ssize_t end):
 cdef object _pdu(cbytes d, Py_ssize_t pos, Py_ssize_t end, bint named):
     """The PDU at ``pos``: a Pdu / V1TrapPdu, or a plain tuple of the same fields
     when not ``named`` (the datagram -> event path, which only reads it)."""
-    cdef Py_ssize_t start, stop, o_start, o_stop, a_start, a_stop, t_start, t_stop
+    cdef Py_ssize_t start, stop, o_start, o_stop, a_start, a_stop, i_start, t_start, t_stop
     cdef unsigned char tag
+    cdef int64_t number
+    cdef uint64_t ticks
     cdef object enterprise, agent, generic, specific, stamp, request_id, error_status, error_index
     cdef list varbinds
     if pos >= end:
@@ -453,15 +258,26 @@ cdef object _pdu(cbytes d, Py_ssize_t pos, Py_ssize_t end, bint named):
         _defect("bytes after the PDU")
     if tag == PDU_TRAP_V1:
         o_start = _header(d, start, stop, 0x06, &o_stop)
+        if o_start == o_stop:
+            _defect("empty enterprise OID")
         enterprise = _oid_text(d, o_start, o_stop)
         a_start = _header(d, o_stop, stop, 0x40, &a_stop)
         if a_stop - a_start != 4:
             _defect("agent-addr is not 4 bytes")
         agent = _ip_text(d, a_start)
-        generic = _int_at(d, a_stop, stop, &pos)
-        specific = _int_at(d, pos, stop, &pos)
+        i_start = _header(d, a_stop, stop, 0x02, &pos)
+        _signed(d, i_start, pos, &number)
+        if number < 0 or number > 6:
+            _defect(f"generic-trap {number} outside 0..6")
+        generic = PyLong_FromLongLong(number)
+        i_start = _header(d, pos, stop, 0x02, &pos)
+        _signed(d, i_start, pos, &number)
+        if number < 0:
+            _defect(f"negative specific-trap {number}")
+        specific = PyLong_FromLongLong(number)
         t_start = _header(d, pos, stop, 0x43, &t_stop)
-        stamp = PyLong_FromUnsignedLongLong(_unsigned(d, t_start, t_stop, 4))
+        _unsigned(d, t_start, t_stop, 4, 0x43, &ticks)
+        stamp = PyLong_FromUnsignedLongLong(ticks)
         varbinds = _varbinds(d, t_stop, stop)
         if named:
             return _named7(_V1TrapPdu, tag, enterprise, agent, generic, specific, stamp, varbinds)
@@ -488,7 +304,7 @@ cdef object _scoped(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t* scoped
 cdef int _message_head(cbytes d, Py_ssize_t end, Py_ssize_t* pos, Py_ssize_t* stop) except -1:
     """The version (0, 1 or 3) of the message in ``d[:end]``; set ``pos`` after it and ``stop``."""
     cdef Py_ssize_t start, v_stop
-    cdef int64_t version
+    cdef int version
     if end < 2 or d[0] != 0x30:
         raise DecodeError(ERR_BAD_PACKET, "not an SNMP message")
     start = _length(d, 1, end, stop)
@@ -497,11 +313,9 @@ cdef int _message_head(cbytes d, Py_ssize_t end, Py_ssize_t* pos, Py_ssize_t* st
     if start >= stop[0] or d[start] != 0x02:
         raise DecodeError(ERR_BAD_PACKET, "no version field")
     start = _header(d, start, stop[0], 0x02, &v_stop)
-    _signed(d, start, v_stop, &version)
-    if version != 0 and version != 1 and version != 3:
-        raise DecodeError(ERR_UNSUPPORTED_VERSION, f"unsupported SNMP version {version}")
+    version = _version(d, start, v_stop)
     pos[0] = v_stop
-    return <int>version
+    return version
 
 
 cdef object _message(cbytes d, Py_ssize_t end):

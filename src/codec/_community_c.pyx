@@ -2,7 +2,7 @@
 """Compiled v1/v2c datagram -> event path; the twin of ``snmptrapmgr/codec/_community_py.py``.
 
 Same class, signatures, events and error codes as the pure-Python twin (see
-its docstring).  It compiles the decoder's own C core (``_ber_core.pxi``), so
+its docstring, also for the bound on the community-text cache).  It compiles the decoder's own C core (``_ber_core.pxi``), so
 a trap is walked once, in C, from the datagram's bytes to the event, with no
 call into another module per message.
 """
@@ -16,6 +16,7 @@ from snmptrapmgr.codec.pdu import SNMP_TRAP_OID, SYS_UPTIME, v1_trap_oids
 __all__ = ["CommunityDecoder", "trap_fields"]
 
 TEXTS_MAX = 1024
+TEXT_CACHE_OCTETS = 64  # the community-text cache's bound in bytes: see the twin's docstring
 
 cdef object _Trap = SNMPTrapMgrTrapEventParams
 cdef object _Inform = SNMPTrapMgrInformRequestEventParams
@@ -68,6 +69,11 @@ cdef class CommunityDecoder:
         self._codec = value
         self._texts.clear()
 
+    @property
+    def cached_texts(self):
+        """How many community texts the decoder keeps (at most TEXTS_MAX, each <= 64 octets)."""
+        return len(self._texts)
+
     def decode(self, data, address):
         """The trap or inform event of a v1/v2c datagram from ``address``; None for SNMPv3."""
         cdef Py_ssize_t pos, stop
@@ -119,8 +125,9 @@ cdef class CommunityDecoder:
         return event
 
     cdef object _text(self, bytes community):
-        if len(self._texts) >= TEXTS_MAX:
-            self._texts.clear()
         text = community.decode(self._codec, "replace")
-        self._texts[community] = text
+        if PyBytes_GET_SIZE(community) <= TEXT_CACHE_OCTETS:
+            if len(self._texts) >= TEXTS_MAX:
+                self._texts.clear()
+            self._texts[community] = text
         return text
