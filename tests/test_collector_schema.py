@@ -128,6 +128,18 @@ def test_format_matches_output_schema_random(varbinds, community, version, infor
     _check_line(event, stamp)
 
 
+def test_line_time_matches_datetime():
+    event = _events_from_captures()[0]
+    rng = random.Random(6)
+    stamps = [rng.uniform(0, 4e9) for _ in range(3000)] + [1.0000005, 1.9999995, 1700000000.9999996, 0.0,
+                                                            1700000000.0000004, 1700000001.0]
+    stamps += [1700000000 + i * 0.1999999 for i in range(60)]  # same second again and again, then the next
+    for stamp in stamps:
+        want = datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).isoformat(
+            timespec="microseconds").replace("+00:00", "Z")
+        assert json.loads(format_notification(event, stamp))["time"] == want, stamp
+
+
 def test_clock_matches_datetime():
     clock = Clock()
     rng = random.Random(5)

@@ -55,6 +55,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from math import modf as _modf
 from json.encoder import encode_basestring as _quote  # C-accelerated, like json.dumps(ensure_ascii=False)
 from typing import Any, NamedTuple
 
@@ -122,11 +123,10 @@ class Clock:
 class TextCache:
     """key -> JSON text, bounded by entries and by counted bytes (emptied when either is reached)."""
 
-    __slots__ = ("entries", "get", "size", "max_entries", "max_bytes")
+    __slots__ = ("entries", "size", "max_entries", "max_bytes")
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
-        self.entries: dict = {}
-        self.get = self.entries.get
+        self.entries: dict = {}  # never replaced: callers may keep its .get
         self.size = 0
         self.max_entries = max_entries
         self.max_bytes = max_bytes
@@ -159,6 +159,9 @@ _VARBIND_CACHE = TextCache(VARBIND_CACHE_ENTRIES, VARBIND_CACHE_BYTES)
 _NAMED_CACHE = TextCache(VARBIND_CACHE_ENTRIES, VARBIND_CACHE_BYTES)  # varbinds with MIB names
 _NAMED_BY: list = [None]  # the resolver _NAMED_CACHE was filled by
 _HEADER_CACHE = TextCache(HEADER_CACHE_ENTRIES, HEADER_CACHE_BYTES)
+_header_text = _HEADER_CACHE.entries.get
+_varbind_text = _VARBIND_CACHE.entries.get
+_named_text = _NAMED_CACHE.entries.get
 
 
 def cache_sizes() -> dict:
@@ -225,13 +228,15 @@ def _varbind_missed(vb: tuple, cache: TextCache = _VARBIND_CACHE, names: Any = N
 
 
 def _varbinds(varbinds: list, names: Any = None) -> str:
-    cache = _VARBIND_CACHE
-    if names is not None:
+    if names is None:
+        get = _varbind_text
+        cache = _VARBIND_CACHE
+    else:
+        get = _named_text
         cache = _NAMED_CACHE
         if _NAMED_BY[0] is not names:  # another resolver names things differently
             cache.clear()
             _NAMED_BY[0] = names
-    get = cache.get
     parts = []
     append = parts.append
     for vb in varbinds:
@@ -261,14 +266,14 @@ def _community(text: str, raw: bytes) -> str:
 
 
 def _header(event: Any, version: int) -> str:
-    """The JSON between "time" and "request_id" of a v1/v2c notification (cached when small)."""
+    """The JSON between the time's digits and "request_id" of a v1/v2c notification (cached when small)."""
     community = event.community
     raw = event.community_bytes
     key = (type(event), event.source_address, event.source_port, version, community, raw)
-    text = _HEADER_CACHE.get(key)
+    text = _header_text(key)
     if text is None:
         pdu = '"inform"' if type(event) is SNMPTrapMgrInformRequestEventParams else '"trap"'
-        text = (f'","source":{{"address":{_quote(event.source_address)},"port":{event.source_port}}},'
+        text = (f'Z","source":{{"address":{_quote(event.source_address)},"port":{event.source_port}}},'
                 f'"version":{_VERSIONS.get(version) or _quote(str(version))},"pdu":{pdu},'
                 f'{_community(community, raw)},"request_id":')
         if len(community) <= HEADER_CACHE_COMMUNITY and len(raw) <= HEADER_CACHE_COMMUNITY:
@@ -284,7 +289,7 @@ def format_notification(event: Any, received: float, names: Any = None) -> str:
     version = event.snmp_version
     if version == 3:
         pdu = '"inform"' if type(event) is SNMPTrapMgrInformRequestEventParams else '"trap"'
-        header = (f'","source":{{"address":{_quote(event.source_address)},"port":{event.source_port}}},'
+        header = (f'Z","source":{{"address":{_quote(event.source_address)},"port":{event.source_port}}},'
                   f'"version":"v3","pdu":{pdu},"user":{_quote(event.user)},'
                   f'"security_level":{event.security_level},"engine_id":"{event.engine_id.hex()}",'
                   f'"context_engine_id":"{event.context_engine_id.hex()}",'
@@ -292,16 +297,27 @@ def format_notification(event: Any, received: float, names: Any = None) -> str:
     else:
         header = _header(event, version)
     trap_oid = event.trap_oid
+    clock = _CLOCK  # the clock's common case inline: same second, no carry (see Clock.iso)
+    frac, whole = _modf(received)
+    micro = round(frac * 1e6)
+    if whole == clock.second and 0 <= micro < 1000000:
+        prefix = clock.prefix
+    else:  # the clock's own way: carries, a new second
+        stamp = clock.iso(received)
+        prefix, micro = stamp[:-7], int(stamp[-7:-1])
+    micro = str(1000000 + micro)[1:]
     if version == 1:
         rfc3584 = event.rfc3584_trap_oid
-        return (f'{{"time":"{_CLOCK.iso(received)}{header}{event.request_id},"trap_oid":"{trap_oid}",'
-                f'"trap_oid_rfc3584":"{rfc3584}"{_trap_name(names, rfc3584)},"uptime":{event.time_stamp},'
+        return (f'{{"time":"{prefix}{micro}{header}{event.request_id},"trap_oid":"{trap_oid}",'
+                f'"trap_oid_rfc3584":"{rfc3584}"{"" if names is None else _trap_name(names, rfc3584)},'
+                f'"uptime":{event.time_stamp},'
                 f'"enterprise":"{event.enterprise}","agent_address":"{event.agent_address}",'
                 f'"generic_trap":{event.generic_trap},"specific_trap":{event.specific_trap},'
                 f'"varbinds":[{_varbinds(event.varbinds, names)}]}}\n')
-    rfc3584 = getattr(event, "rfc3584_trap_oid", trap_oid)
-    return (f'{{"time":"{_CLOCK.iso(received)}{header}{event.request_id},"trap_oid":"{trap_oid}",'
-            f'"trap_oid_rfc3584":"{rfc3584}"{_trap_name(names, rfc3584)},"uptime":{event.time_stamp},'
+    # v2c and v3: the trap OID is already in RFC 3584's (SNMPv2) form
+    return (f'{{"time":"{prefix}{micro}{header}{event.request_id},"trap_oid":"{trap_oid}",'
+            f'"trap_oid_rfc3584":"{trap_oid}"{"" if names is None else _trap_name(names, trap_oid)},'
+            f'"uptime":{event.time_stamp},'
             f'"varbinds":[{_varbinds(event.varbinds, names)}]}}\n')
 
 

@@ -55,10 +55,6 @@ class Collector:
         if outputs is None:
             outputs = [create(spec) for spec in config.output_specs()]
         self.delivery = Delivery(outputs)
-        # the trap hot path appends to the pending batch itself (Delivery's documented fast lane)
-        self._lines = self.delivery.lines
-        self._add_line = self._lines.append
-        self._add_event = self.delivery.events.append
         self.err = err
         self.share_port = share_port or config.workers > 1
         self.label = label
@@ -71,6 +67,7 @@ class Collector:
         self._acl = self._build_acl()
         self._respond = config.respond_informs
         self._names = config.load_mibs()  # None with --numeric
+        self._on_trap = self._trap_handler()
         mode, note = compatibility_mode_for(config.users, config.compatibility_mode)
         self.compatibility_mode = mode
         if note:
@@ -157,15 +154,29 @@ class Collector:
         self.counters.auth_failures += 1
         self.counters.rejected += 1
 
-    def _on_trap(self, event: Any) -> None:
+    def _trap_handler(self) -> Callable[[Any], None]:
+        """The on_trap handler: the hot path, so what it uses is bound once, in its closure.
+
+        It appends to the pending batch itself (Delivery's documented fast lane).
+        """
         acl = self._acl
-        if acl is not None and not acl(event):
-            self._reject()
-            return
-        self._add_line(format_notification(event, _now(), self._names))
-        self._add_event(event)
-        if len(self._lines) >= self.delivery.check_at:
-            self.delivery.check()
+        reject = self._reject
+        names = self._names
+        delivery = self.delivery
+        lines = delivery.lines
+        add_line = lines.append
+        add_event = delivery.events.append
+
+        def on_trap(event: Any) -> None:
+            if acl is not None and not acl(event):
+                reject()
+                return
+            add_line(format_notification(event, _now(), names))
+            add_event(event)
+            if len(lines) >= delivery.check_at:
+                delivery.check()
+
+        return on_trap
 
     def _on_inform(self, event: SNMPTrapMgrInformRequestEventParams) -> None:
         """Answered (the facade sends the Response after this returns) only once every output took it."""
