@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -344,3 +345,18 @@ def test_output_that_cannot_be_opened_exit_1(tmp_path, workers):
     res = _listen_once("--output", target, "--workers", workers)
     assert res.returncode == 1 and f"cannot open {target}: No such file or directory" in res.stderr, res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_communities_that_are_not_utf8_print_as_hex_and_never_alike(listener):
+    """Issue 12: two communities that display alike ("\ufffd\ufffd") stay apart in the JSON."""
+    proc = listener("--host", "127.0.0.1", "--port", "0")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        tx.bind(("127.0.0.1", 0))  # one source port: the same header-cache slot but for the community
+        for datagram in ("30140201010402fffea70b0201070201000201003000",  # the issue's reproducers
+                         "30140201010402feffa70b0201070201000201003000",
+                         "301802010104067075626c6963a70b0201070201000201003000"):  # "public"
+            tx.sendto(bytes.fromhex(datagram), ("127.0.0.1", proc.port))
+    proc.wait_lines(3)
+    assert proc.terminate() == 0
+    got = [(line["community"], line.get("community_encoding")) for line in proc.lines()]
+    assert got == [("fffe", "hex"), ("feff", "hex"), ("public", None)], proc.stderr()
