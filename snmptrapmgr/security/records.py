@@ -13,13 +13,13 @@ from typing import Any, Optional
 
 from .crypto import AuthKey, PrivKey, needs_extension
 
-__all__ = ["MAX_TIME", "EngineRecord", "UserRecord", "UserKeys", "BoundedLRU", "security_level_of"]
+__all__ = ["MAX_TIME", "EngineRecord", "UserRecord", "UserKeys", "BoundedLRU"]
 
 #: RFC 3414: snmpEngineBoots / snmpEngineTime are 0..2^31-1 (boots at the maximum: latched).
 MAX_TIME = 2147483647
 
 
-def security_level_of(auth_protocol: int, priv_algorithm: int) -> int:
+def _security_level(auth_protocol: int, priv_algorithm: int) -> int:
     """0 noAuthNoPriv, 1 authNoPriv, 2 authPriv."""
     if not auth_protocol:
         return 0
@@ -61,7 +61,7 @@ class UserRecord:
         self.auth_password = auth_password
         self.priv_algorithm = priv_algorithm
         self.priv_password = priv_password
-        self.level = security_level_of(auth_protocol, priv_algorithm)
+        self.level = _security_level(auth_protocol, priv_algorithm)
         # localized keys given directly (AuthenticationKey / EncryptionKey), engine-bound
         self.auth_key = auth_key
         self.priv_key = priv_key
@@ -89,10 +89,6 @@ class UserKeys:
         self.blumenthal: Optional[PrivKey] = None
         self.extension = needs_extension(record.priv_algorithm, record.priv_key,
                                          record.auth_protocol)
-
-    @property
-    def level(self) -> int:
-        return self.record.level
 
 
 class BoundedLRU(OrderedDict):

@@ -1,4 +1,4 @@
-"""The user steps of the receive pipeline when the application takes part (RFC 3414 3.2 steps 4-6).
+"""The user steps of the receive pipeline (3, 4 and 6 of :mod:`.usm`) when the application takes part.
 
 Without hooks the auth cache alone decides (the common case, inline in
 :mod:`.usm`); with on_get_user_security_level / on_get_user_password the
@@ -20,7 +20,7 @@ from .crypto import AUTH_BY_NUMBER, AuthKey
 from .interface import Hooks, Rejected, int_or
 from .records import UserKeys, UserRecord
 
-__all__ = ["required_level", "missing_password", "authenticate", "privacy_secret", "key_bytes"]
+__all__ = ["required_level", "missing_password", "authenticate", "privacy_secret"]
 
 #: msgAuthenticationParameters length -> protocols it can be (algorithm 0 = "Any")
 _BY_MAC_LENGTH: dict[int, list[int]] = {}
@@ -30,7 +30,7 @@ for _code, _proto in sorted(AUTH_BY_NUMBER.items()):
 
 def required_level(hooks: Hooks, user_text: str, engine_id: bytes, cached_level: int,
                    level: int) -> int:
-    """Step 4's level for this user: the cache's (-1 unknown), as on_get_user_security_level says.
+    """Step 3: the level this user must use: the cache's (-1 unknown), as on_get_user_security_level says.
 
     Without that hook, an unknown user whose password the application supplies
     may use the message's own level.
@@ -51,7 +51,7 @@ def missing_password(code: int, what: str, user_text: str, counter: str,
     return Rejected(code, f"no {what} password for user {user_text!r}", counter, reportable)
 
 
-def key_bytes(value: Any) -> bytes:
+def _key_bytes(value: Any) -> bytes:
     """A localized key set in on_get_user_password: bytes, or hex text (AuthenticationKey)."""
     if not value:
         return b""
@@ -76,7 +76,7 @@ def _password_event(password_type: int, user_text: str, engine_id: bytes, passwo
 def authenticate(hook: Callable[[Any], None], cache: AuthCache, keys: Optional[UserKeys],
                  msg: V3Message, data: bytes, user_text: str,
                  reportable: bool) -> tuple[Optional[AuthKey], Optional[UserRecord]]:
-    """Step 5 with on_get_user_password (type 1): (the key whose MAC verified or None, learned).
+    """Step 4 with on_get_user_password (type 1): (the key whose MAC verified or None, learned).
 
     The event starts from the cache's record; if the application leaves it as
     it is, the cached key is used.  Otherwise its password or key is tried with
@@ -90,7 +90,7 @@ def authenticate(hook: Callable[[Any], None], cache: AuthCache, keys: Optional[U
                             record.auth_protocol if record is not None else 0,
                             record.auth_key if record is not None else b"")
     hook(event)
-    key = key_bytes(event.key)
+    key = _key_bytes(event.key)
     password = event.password or ""
     algorithm = int_or(event.algorithm, 0)
     if not key and not password:
@@ -132,7 +132,7 @@ def privacy_secret(hook: Callable[[Any], None], keys: Optional[UserKeys],
                             else 1,
                             record.priv_key if record is not None else b"")
     hook(event)
-    key = key_bytes(event.key)
+    key = _key_bytes(event.key)
     password = event.password or ""
     algorithm = int_or(event.algorithm, 1) or 1
     if not key and not password:
