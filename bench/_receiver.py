@@ -128,11 +128,7 @@ def main() -> int:
                        "busy_s": (last - first) if first is not None and last is not None else 0.0,
                        "drained": perf() - start < MAX_DRAIN_S})
             elif cmd == "memory":
-                if hasattr(cache, "sizes"):  # the cache's own snapshot
-                    sizes = cache.sizes()
-                else:  # an installed copy from before AuthCache.sizes()
-                    sizes = {"learned_engines": len(cache.learned_engines), "any_engine_keys": len(cache._any_bound),
-                             "auth_keys": len(cache._auth_keys), "priv_keys": len(cache._priv_keys)}
+                sizes = cache.sizes()  # the cache's own snapshot
                 reply({**_memory(), "caches": {**sizes, "max_engines": cache.max_engines,
                                                "max_keys": cache.max_keys},
                        "datagrams": received()})
