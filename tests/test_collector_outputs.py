@@ -31,6 +31,7 @@ class HeldOutput(Output):
     """An output that takes batches now and acknowledges them only when the test says so."""
 
     type_name = "held"
+    wants_events = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -229,3 +230,16 @@ def test_output_registry(tmp_path):
         create({"type": "nats"})
     register("held", lambda spec, **context: HeldOutput())
     assert isinstance(create({"type": "held"}), HeldOutput)
+
+
+def test_events_kept_only_for_an_output_that_wants_them(tmp_path):
+    plain = Delivery([FileOutput(str(tmp_path / "a.jsonl"))])
+    plain.add("x\n", object())  # a file output reads lines only: no event is kept alive for it
+    assert not plain.keep_events and plain.events == [] and plain.lines == ["x\n"]
+    plain.close()
+    held = HeldOutput()
+    both = Delivery([FileOutput(str(tmp_path / "b.jsonl")), held])
+    both.add("y\n", "event")
+    both.submit()
+    assert both.keep_events and held.batches[0].events == ["event"]
+    both.close()

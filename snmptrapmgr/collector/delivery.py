@@ -12,12 +12,13 @@ A batch is full at :data:`BATCH_LINES` lines or :data:`BATCH_CHARS`
 characters, so a flood of huge notifications cannot pile up in memory
 before it is written.  The characters are counted every
 :data:`CHECK_EVERY` lines (a batch may pass BATCH_CHARS by fewer than
-that many lines), which keeps the per-notification cost at two list
-appends: a hot path may append to :attr:`Delivery.lines` and
-:attr:`Delivery.events` itself -- both, in step; the lists are never
-replaced -- and call :meth:`Delivery.check` once ``len(lines)`` reaches
-:attr:`Delivery.check_at`, exactly what :meth:`Delivery.add` does without
-the call.
+that many lines), which keeps the per-notification cost at a list append
+or two: a hot path may append to :attr:`Delivery.lines` (and, when
+:attr:`Delivery.keep_events`, to :attr:`Delivery.events`, in step) itself
+-- the lists are never replaced -- and call :meth:`Delivery.check` once
+``len(lines)`` reaches :attr:`Delivery.check_at`, exactly what
+:meth:`Delivery.add` does without the call.  Events are kept only when an
+output wants them (``Output.wants_events``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Delivery:
         self.submitted = 0        # the sequence number of lines[0]
         self.lines: list = []     # the pending batch (never replaced: see the module docstring)
         self.events: list = []
+        self.keep_events = any(output.wants_events for output in self.outputs)
         self.counted = 0          # lines[:counted] are in chars
         self.chars = 0
         self.check_at = min(CHECK_EVERY, batch_lines)
@@ -57,7 +59,8 @@ class Delivery:
     def add(self, line: str, event: Any) -> None:
         """Queue one notification (numbered ``end`` before the call); submit a full batch."""
         self.lines.append(line)
-        self.events.append(event)
+        if self.keep_events:
+            self.events.append(event)
         if len(self.lines) >= self.check_at:
             self.check()
 

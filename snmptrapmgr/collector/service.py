@@ -165,6 +165,7 @@ class Collector:
         delivery = self.delivery
         lines = delivery.lines
         add_line = lines.append
+        keep_events = delivery.keep_events
         add_event = delivery.events.append
 
         def on_trap(event: Any) -> None:
@@ -172,7 +173,8 @@ class Collector:
                 reject()
                 return
             add_line(format_notification(event, _now(), names))
-            add_event(event)
+            if keep_events:
+                add_event(event)
             if len(lines) >= delivery.check_at:
                 delivery.check()
 
