@@ -89,13 +89,18 @@ cdef inline Py_ssize_t _length(cbytes d, Py_ssize_t pos, Py_ssize_t end, Py_ssiz
     return _long_length(d, pos, end, stop)
 
 
+cdef int _header_defect(cbytes d, Py_ssize_t pos, Py_ssize_t end, unsigned char tag) except -1:
+    """The error of a header ``_header`` refused (kept out of line, so ``_header`` inlines)."""
+    if end - pos < 2:
+        _defect("truncated header")
+    _defect(f"expected tag 0x{tag:02x}, found 0x{d[pos]:02x}")
+
+
 cdef inline Py_ssize_t _header(cbytes d, Py_ssize_t pos, Py_ssize_t end, unsigned char tag,
                                Py_ssize_t* stop) except -1:
     """Check the tag at ``pos``; return the content start, set ``stop``."""
-    if end - pos < 2:
-        _defect("truncated header")
-    if d[pos] != tag:
-        _defect(f"expected tag 0x{tag:02x}, found 0x{d[pos]:02x}")
+    if end - pos < 2 or d[pos] != tag:
+        _header_defect(d, pos, end, tag)
     return _length(d, pos + 1, end, stop)
 
 
