@@ -21,22 +21,23 @@ so two communities never print the same); v3 ``user``, ``security_level``,
 ``trap_name`` follows ``trap_oid_rfc3584`` and a varbind gains ``name``,
 ``label`` (an enumerated INTEGER's label) and ``display`` (the value as
 its DISPLAY-HINT reads it, or an OID value's name) after its other keys,
-each only when a MIB gives one: an unknown OID simply has none.  Values are JSON-natural: numbers as numbers, OIDs and
-addresses as text, printable octet strings as text, other octets as
+each only when a MIB gives one: an unknown OID simply has none.  Values
+are JSON-natural: numbers as numbers, OIDs and addresses as text, printable octet strings as text, other octets as
 lowercase hex with ``"encoding": "hex"`` beside them, NULL and the
 exception values as null.
 
-Two caches save most of the formatting, because devices repeat themselves.
-Both are bounded by entries *and* by bytes, and what cannot be cached
+Caches save most of the formatting, because devices repeat themselves.
+Each is bounded by entries *and* by bytes, and what cannot be cached
 cheaply is not cached at all (formatted every time), so a flood of large,
 distinct, valid notifications leaves memory flat:
 
-* varbinds (key: the decoded (oid, type, value) tuple): at most
-  :data:`VARBIND_CACHE_ENTRIES` entries and :data:`VARBIND_CACHE_BYTES`
-  counted bytes; an OID text or a value longer than
-  :data:`VARBIND_CACHE_ITEM` characters/octets is never cached;
+* varbinds (key: the decoded (oid, type, value) tuple; one cache without
+  and one with MIB names): at most :data:`VARBIND_CACHE_ENTRIES` entries
+  and :data:`VARBIND_CACHE_BYTES` counted bytes each; an OID text or a
+  value longer than :data:`VARBIND_CACHE_ITEM` characters/octets is never
+  cached;
 * headers (key: event class, source address and port, version,
-  community): at most :data:`HEADER_CACHE_ENTRIES` entries and
+  community text and octets): at most :data:`HEADER_CACHE_ENTRIES` entries and
   :data:`HEADER_CACHE_BYTES` counted bytes; a community longer than
   :data:`HEADER_CACHE_COMMUNITY` octets (the longest SnmpAdminString) is
   never cached.
