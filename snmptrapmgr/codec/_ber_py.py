@@ -172,14 +172,17 @@ def decode_oid(data, start: int = 0, stop: int = -1) -> str:
     pending = False
     for i in range(start, stop):
         byte = data[i]
-        if byte == 0x80 and not pending:
-            raise _defect("sub-identifier with a leading 0x80 octet")
-        value = (value << 7) | (byte & 0x7F)
-        if value > _SUBID_MAX:
-            raise _defect("sub-identifier above 2^32-1")
         if byte & 0x80:
+            if byte == 0x80 and not pending:  # X.690 8.19.2
+                raise _defect("sub-identifier with a leading 0x80 octet")
+            value = (value << 7) | (byte & 0x7F)
+            if value > _SUBID_MAX:
+                raise _defect("sub-identifier above 2^32-1")
             pending = True
             continue
+        value = (value << 7) | byte
+        if value > _SUBID_MAX:
+            raise _defect("sub-identifier above 2^32-1")
         pending = False
         if arcs:
             arcs.append(value)

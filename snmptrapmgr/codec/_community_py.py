@@ -104,15 +104,16 @@ class CommunityDecoder:
         if version == 0:
             if tag != PDU_TRAP_V1:
                 raise SNMPTrapMgrError(ERR_UNKNOWN_PDU, f"PDU 0x{tag:02x} is not a notification")
-            reference, rfc3584 = v1_trap_oids(pdu.enterprise, pdu.generic, pdu.specific)
+            _, enterprise, agent, generic, specific, stamp, varbinds = pdu  # V1TrapPdu, unpacked: fastest
+            reference, rfc3584 = v1_trap_oids(enterprise, generic, specific)
             # positional arguments and attribute stores: building it by keyword
             # (16 of them) measured ~20,000 more instructions per v1 trap
-            event = SNMPTrapMgrTrapEventParams(1, 0, text, "", 0, reference, pdu.time_stamp, address[0],
-                                               address[1], pdu.varbinds, community)
-            event.agent_address = pdu.agent_address
-            event.enterprise = pdu.enterprise
-            event.generic_trap = pdu.generic
-            event.specific_trap = pdu.specific
+            event = SNMPTrapMgrTrapEventParams(1, 0, text, "", 0, reference, stamp, address[0], address[1],
+                                               varbinds, community)
+            event.agent_address = agent
+            event.enterprise = enterprise
+            event.generic_trap = generic
+            event.specific_trap = specific
             event.rfc3584_trap_oid = rfc3584
             return event
         if tag != PDU_TRAP and tag != PDU_INFORM:
