@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from snmptrapmgr.collector.service import DEFAULT_RCVBUF
+from snmptrapmgr.collector.config import DEFAULT_RCVBUF
 
 from . import measured
 
