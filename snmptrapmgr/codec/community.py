@@ -1,8 +1,10 @@
-"""v1/v2c datagram -> event: the compiled ``_notify_c`` when built, else ``_notify_py``.
+"""v1/v2c datagram -> event: the compiled ``_community_c`` when built, else ``_community_py``.
 
 ``CommunityDecoder(communities=None, codec="utf-8").decode(data, address)``
-returns the trap or inform event of a v1/v2c datagram, None for an SNMPv3
-one, and raises SNMPTrapMgrError for anything else; ``trap_fields(varbinds)``
+returns the trap or inform event of a v1/v2c datagram (``community`` the
+text, ``community_bytes`` the octets as received; ``communities`` is a set of
+octet strings, compared as bytes), None for an SNMPv3 one, and raises
+SNMPTrapMgrError for anything else; ``trap_fields(varbinds)``
 gives (snmpTrapOID.0, sysUpTime.0).  ``snmptrapmgr._select.use()`` may
 rebind the names at run time; receivers built afterwards pick up the active
 twin.

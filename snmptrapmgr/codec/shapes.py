@@ -1,7 +1,9 @@
 """The named shapes the decoders return, so readers say ``msg.scoped`` instead of ``msg[12]``.
 
 Both twins of :mod:`snmptrapmgr.codec.ber` build these (a NamedTuple is a
-tuple, so equality with plain tuples and unpacking still hold).
+tuple, so equality with plain tuples and unpacking still hold).  Varbinds
+stay plain ``(oid, obj_type, value)`` tuples, the hot path's shape;
+:class:`Varbind` names their fields for readers (``Varbind(*vb).oid``).
 """
 
 from __future__ import annotations
