@@ -158,24 +158,28 @@ class CacheSize(NamedTuple):
 _CLOCK = Clock()
 _VARBIND_CACHE = TextCache(VARBIND_CACHE_ENTRIES, VARBIND_CACHE_BYTES)
 _NAMED_CACHE = TextCache(VARBIND_CACHE_ENTRIES, VARBIND_CACHE_BYTES)  # varbinds with MIB names
-_NAMED_BY: list = [None]  # the resolver _NAMED_CACHE was filled by
+_TRAP_NAME_CACHE = TextCache(HEADER_CACHE_ENTRIES, HEADER_CACHE_BYTES)  # trap OID -> ',"trap_name":...'
+_NAMED_BY: list = [None]  # the resolver _NAMED_CACHE and _TRAP_NAME_CACHE were filled by
 _HEADER_CACHE = TextCache(HEADER_CACHE_ENTRIES, HEADER_CACHE_BYTES)
 _header_text = _HEADER_CACHE.entries.get
 _varbind_text = _VARBIND_CACHE.entries.get
 _named_text = _NAMED_CACHE.entries.get
+_trap_name_text = _TRAP_NAME_CACHE.entries.get
 
 
 def cache_sizes() -> dict:
     """{"varbinds": CacheSize, "headers": CacheSize}: what the formatting caches hold now."""
     return {"varbinds": CacheSize(len(_VARBIND_CACHE.entries), _VARBIND_CACHE.size),
             "headers": CacheSize(len(_HEADER_CACHE.entries), _HEADER_CACHE.size),
-            "named_varbinds": CacheSize(len(_NAMED_CACHE.entries), _NAMED_CACHE.size)}
+            "named_varbinds": CacheSize(len(_NAMED_CACHE.entries), _NAMED_CACHE.size),
+            "trap_names": CacheSize(len(_TRAP_NAME_CACHE.entries), _TRAP_NAME_CACHE.size)}
 
 
 def clear_caches() -> None:
     _VARBIND_CACHE.clear()
     _HEADER_CACHE.clear()
     _NAMED_CACHE.clear()
+    _TRAP_NAME_CACHE.clear()
 
 
 def _varbind(oid: str, obj_type: int, value: Any) -> str:
@@ -235,9 +239,6 @@ def _varbinds(varbinds: list, names: Any = None) -> str:
     else:
         get = _named_text
         cache = _NAMED_CACHE
-        if _NAMED_BY[0] is not names:  # another resolver names things differently
-            cache.clear()
-            _NAMED_BY[0] = names
     parts = []
     append = parts.append
     for vb in varbinds:
@@ -249,11 +250,18 @@ def _varbinds(varbinds: list, names: Any = None) -> str:
 
 
 def _trap_name(names: Any, oid: str) -> str:
-    """',"trap_name":"IF-MIB::linkDown"', or "" without names or when no MIB names ``oid``."""
-    if names is None:
-        return ""
-    name = names.name(oid)
-    return "" if name is None else ',"trap_name":' + _quote(name)
+    """',"trap_name":"IF-MIB::linkDown"', or "" when no MIB names ``oid`` (called first, with names)."""
+    if _NAMED_BY[0] is not names:  # another resolver names things differently
+        _NAMED_CACHE.clear()
+        _TRAP_NAME_CACHE.clear()
+        _NAMED_BY[0] = names
+    text = _trap_name_text(oid)
+    if text is None:
+        name = names.name(oid)
+        text = "" if name is None else ',"trap_name":' + _quote(name)
+        if len(oid) <= VARBIND_CACHE_ITEM:
+            _TRAP_NAME_CACHE.put(oid, text, _size(oid))
+    return text
 
 
 def _community(text: str, raw: bytes) -> str:
