@@ -24,11 +24,8 @@ from .collector.config import (
     config_from_toml,
     load_toml,
 )
-from .collector.outputs import create
-from .collector.service import Collector
-from .collector.snmptrapd_conf import CommunitySpec, parse_address, user_summary
-from .collector.workers import run_workers
-from .errors import SNMPTrapMgrError
+from .collector.launch import run_listen
+from .collector.snmptrapd_conf import CommunitySpec, parse_address
 from .mib import cli as mib_cli
 
 __all__ = ["main", "build_parser", "listen"]
@@ -116,59 +113,9 @@ def _build_config(args: argparse.Namespace) -> CollectorConfig:
     return config
 
 
-def _format_address(host: str, port: int) -> str:
-    return f"udp6:[{host}]:{port}" if ":" in host else f"udp:{host}:{port}"
-
-
 def listen(args: argparse.Namespace, err: TextIO = sys.stderr) -> int:
-    try:
-        config = _build_config(args)
-    except ConfigError as exc:
-        err.write(f"snmptrapmgr: {exc}\n")
-        return 2
-    if config.workers > 1:
-        def bound(addresses: list) -> None:
-            for host, port in addresses:
-                err.write(f"snmptrapmgr: listening on {_format_address(host, port)} "
-                          f"workers={config.workers}\n")
-            _notes(config, err)
-            err.flush()
-        return run_workers(config, err, args.duration, on_bound=bound)
-    try:
-        outputs = [create(spec) for spec in config.output_specs()]
-    except ConfigError as exc:
-        err.write(f"snmptrapmgr: {exc}\n")
-        return 2
-    except OSError as exc:
-        err.write(f"snmptrapmgr: cannot open {config.output}: {exc.strerror}\n")
-        return 1
-    collector = Collector(config, outputs, err)
-    try:
-        collector.open()
-    except SNMPTrapMgrError as exc:
-        err.write(f"snmptrapmgr: {exc}\n")
-        collector.close()
-        return 1
-    for host, port, rcvbuf, forced in collector.describe():
-        err.write(f"snmptrapmgr: listening on {_format_address(host, port)} rcvbuf={rcvbuf}"
-                  f"{' (forced)' if forced else ''}\n")
-    _notes(config, err)
-    err.flush()
-    collector.install_signal_handlers()
-    try:
-        collector.run(args.duration)
-    finally:
-        collector.report_stats(final=True)
-        collector.close()
-    return 0
-
-
-def _notes(config: CollectorConfig, err: TextIO) -> None:
-    for note in config.notes:
-        err.write(f"snmptrapmgr: {note}\n")
-    if config.users:
-        names = ", ".join(user_summary(u) for u in config.users)
-        err.write(f"snmptrapmgr: v3 users: {names}\n")
+    """``snmptrapmgr listen``: the configuration is built from ``args`` (again on SIGHUP)."""
+    return run_listen(lambda: _build_config(args), args.duration, err)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -1,0 +1,81 @@
+"""Running ``snmptrapmgr listen``: startup lines, one collector or the workers, the exit status.
+
+:mod:`snmptrapmgr.cli` only turns the command line into a way of building
+the configuration (a function, so a reload can build it again); this
+module opens, announces and runs.  Exit status: 0 after SIGINT/SIGTERM or
+``--duration``, 1 when a socket or output cannot be opened, 2 for a bad
+configuration.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, Optional, TextIO
+
+from ..errors import SNMPTrapMgrError
+from .config import CollectorConfig, ConfigError
+from .outputs import create
+from .service import Collector
+from .snmptrapd_conf import user_summary
+from .workers import run_workers
+
+__all__ = ["run_listen"]
+
+
+def _format_address(host: str, port: int) -> str:
+    return f"udp6:[{host}]:{port}" if ":" in host else f"udp:{host}:{port}"
+
+
+def run_listen(build_config: Callable[[], CollectorConfig], duration: Optional[float] = None,
+               err: TextIO = sys.stderr) -> int:
+    """Build the configuration, open the sockets and outputs, serve until a signal or ``duration``."""
+    try:
+        config = build_config()
+    except ConfigError as exc:
+        err.write(f"snmptrapmgr: {exc}\n")
+        return 2
+    if config.workers > 1:
+        def bound(addresses: list) -> None:
+            for host, port in addresses:
+                err.write(f"snmptrapmgr: listening on {_format_address(host, port)} "
+                          f"workers={config.workers}\n")
+            _notes(config, err)
+            err.flush()
+        return run_workers(config, err, duration, on_bound=bound)
+    try:
+        outputs = [create(spec) for spec in config.output_specs()]
+    except ConfigError as exc:
+        err.write(f"snmptrapmgr: {exc}\n")
+        return 2
+    except OSError as exc:
+        err.write(f"snmptrapmgr: cannot open {config.output}: {exc.strerror}\n")
+        return 1
+    collector = Collector(config, outputs, err)
+    try:
+        collector.open()
+    except SNMPTrapMgrError as exc:
+        err.write(f"snmptrapmgr: {exc}\n")
+        collector.close()
+        return 1
+    for host, port, rcvbuf, forced in collector.describe():
+        err.write(f"snmptrapmgr: listening on {_format_address(host, port)} rcvbuf={rcvbuf}"
+                  f"{' (forced)' if forced else ''}\n")
+    _notes(config, err)
+    err.flush()
+    collector.install_signal_handlers()
+    try:
+        collector.run(duration)
+    finally:
+        collector.report_stats(final=True)
+        collector.close()
+    return 0
+
+
+def _notes(config: CollectorConfig, err: TextIO) -> None:
+    for note in config.notes:
+        err.write(f"snmptrapmgr: {note}\n")
+    if config.users:
+        names = ", ".join(user_summary(u) for u in config.users)
+        err.write(f"snmptrapmgr: v3 users: {names}\n")
+
+
