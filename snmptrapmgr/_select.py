@@ -2,8 +2,8 @@
 
 Each accelerated module is a triplet: ``pkg/_x_c`` (Cython), ``pkg/_x_py``
 (pure Python, same signatures) and the selector ``pkg/x.py``, which calls
-:func:`load` with its own ``__name__`` at import and binds the twin's public
-names.  ``SNMPTRAPMGR_NO_EXTENSIONS=1`` or an ImportError gives the Python
+:func:`bind` with its own namespace at import: the twin's public names
+(the selector's ``__all__``) and ``USING_CYTHON`` are set there.  ``SNMPTRAPMGR_NO_EXTENSIONS=1`` or an ImportError gives the Python
 twin.  Other modules reach a twin only through its selector's attributes,
 read when they build an object or make a call -- never copied at import --
 so :func:`use` (the test suite and the bench run both twins in one process)
@@ -42,6 +42,20 @@ def load(selector: str) -> tuple[ModuleType, bool]:
     return importlib.import_module(twin_name(selector, "python")), False
 
 
+def _set_names(namespace: dict, twin: ModuleType, compiled: bool) -> None:
+    """Copy the selector's public names (its ``__all__``) from ``twin`` into ``namespace``."""
+    for attr in namespace["__all__"]:
+        if attr != "USING_CYTHON":
+            namespace[attr] = getattr(twin, attr)
+    namespace["USING_CYTHON"] = compiled
+
+
+def bind(namespace: dict) -> None:
+    """Called by a selector module with ``globals()``: bind the twin chosen by :func:`load`."""
+    twin, compiled = load(namespace["__name__"])
+    _set_names(namespace, twin, compiled)
+
+
 def available() -> list[str]:
     """The implementations that can be activated here: "python", maybe "cython"."""
     try:
@@ -59,10 +73,7 @@ def use(kind: str) -> None:
     for name in ACCELERATED:
         twin = importlib.import_module(twin_name(name, kind))
         selector = importlib.import_module("snmptrapmgr." + name)
-        for attr in selector.__all__:
-            if attr != "USING_CYTHON":
-                setattr(selector, attr, getattr(twin, attr))
-        selector.USING_CYTHON = kind == "cython"
+        _set_names(vars(selector), twin, kind == "cython")
 
 
 def current() -> str:

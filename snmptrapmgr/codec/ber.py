@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+__all__ = ["decode_message", "decode_scoped_pdu", "decode_oid", "USING_CYTHON"]
+
 if TYPE_CHECKING:
     from ._ber_py import decode_message, decode_oid, decode_scoped_pdu
 
     USING_CYTHON: bool
 else:
-    from .._select import load as _load
+    from .._select import bind
 
-    _impl, USING_CYTHON = _load(__name__)
-    decode_message = _impl.decode_message
-    decode_scoped_pdu = _impl.decode_scoped_pdu
-    decode_oid = _impl.decode_oid
-
-__all__ = ["decode_message", "decode_scoped_pdu", "decode_oid", "USING_CYTHON"]
+    bind(globals())

@@ -21,9 +21,6 @@ if TYPE_CHECKING:
 
     USING_CYTHON: bool
 else:
-    from .._select import load as _load
+    from .._select import bind
 
-    _impl, USING_CYTHON = _load(__name__)
-    CommunityDecoder = _impl.CommunityDecoder
-    trap_fields = _impl.trap_fields
-    del _impl, _load
+    bind(globals())

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+__all__ = ["oid_to_ber", "oid_from_ber", "USING_CYTHON"]
+
 if TYPE_CHECKING:
     from ._oid_py import oid_from_ber, oid_to_ber
 
     USING_CYTHON: bool
 else:
-    from .._select import load as _load
+    from .._select import bind
 
-    _impl, USING_CYTHON = _load(__name__)
-    oid_to_ber = _impl.oid_to_ber
-    oid_from_ber = _impl.oid_from_ber
-
-__all__ = ["oid_to_ber", "oid_from_ber", "USING_CYTHON"]
+    bind(globals())

@@ -18,9 +18,6 @@ if TYPE_CHECKING:
 
     USING_CYTHON: bool
 else:
-    from .._select import load as _load
+    from .._select import bind
 
-    _impl, USING_CYTHON = _load(__name__)
-    BatchReceiver = _impl.BatchReceiver
-    SO_RXQ_OVFL = _impl.SO_RXQ_OVFL
-    del _impl, _load
+    bind(globals())

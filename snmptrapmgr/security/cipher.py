@@ -34,13 +34,6 @@ if TYPE_CHECKING:
 
     USING_CYTHON: bool
 else:
-    from .._select import load as _load
+    from .._select import bind
 
-    _impl, USING_CYTHON = _load(__name__)
-    aes_cfb_decrypt = _impl.aes_cfb_decrypt
-    aes_cfb_encrypt = _impl.aes_cfb_encrypt
-    des_cbc_decrypt = _impl.des_cbc_decrypt
-    des_cbc_encrypt = _impl.des_cbc_encrypt
-    des3_cbc_decrypt = _impl.des3_cbc_decrypt
-    des3_cbc_encrypt = _impl.des3_cbc_encrypt
-    del _impl, _load
+    bind(globals())

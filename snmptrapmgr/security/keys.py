@@ -17,9 +17,6 @@ if TYPE_CHECKING:
 
     USING_CYTHON: bool
 else:
-    from .._select import load as _load
+    from .._select import bind
 
-    _impl, USING_CYTHON = _load(__name__)
-    password_to_key = _impl.password_to_key
-    localize_key = _impl.localize_key
-    del _impl, _load
+    bind(globals())
