@@ -124,36 +124,32 @@ def aes_cfb_encrypt(key, iv, data) -> bytes:
 # --------------------------------------------------------------------------- DES
 
 
-def _cbc_decrypt(algorithm, key: bytes, iv: bytes, data: bytes) -> bytes:
+def _cbc(algorithm, key_length: int, encrypt: bool, key, iv, data) -> bytes:
+    """The four DES / 3DES entry points: check, then one CBC pass (decryption as ECB + xor)."""
+    key, iv, data = _des_args(key, iv, data, key_length)
     n = len(data)
     if not n:
         return b""
+    if encrypt:
+        return algorithm.new(key, algorithm.MODE_CBC, iv=iv).encrypt(data)
     return _xor(_ecb_cipher(algorithm, key).decrypt(data), iv + data[: n - 8], n)
 
 
 def des_cbc_decrypt(key, iv, data) -> bytes:
     """DES-CBC decryption (RFC 3414 8.1): 8-octet key, whole blocks."""
-    key, iv, data = _des_args(key, iv, data, 8)
-    return _cbc_decrypt(DES, key, iv, data)
+    return _cbc(DES, 8, False, key, iv, data)
 
 
 def des_cbc_encrypt(key, iv, data) -> bytes:
     """DES-CBC encryption: the caller pads to whole blocks."""
-    key, iv, data = _des_args(key, iv, data, 8)
-    if not data:
-        return b""
-    return DES.new(key, DES.MODE_CBC, iv=iv).encrypt(data)
+    return _cbc(DES, 8, True, key, iv, data)
 
 
 def des3_cbc_decrypt(key, iv, data) -> bytes:
     """3DES-EDE-CBC decryption: 24-octet key (K1 K2 K3, not degenerate), whole blocks."""
-    key, iv, data = _des_args(key, iv, data, 24)
-    return _cbc_decrypt(DES3, key, iv, data)
+    return _cbc(DES3, 24, False, key, iv, data)
 
 
 def des3_cbc_encrypt(key, iv, data) -> bytes:
     """3DES-EDE-CBC encryption: the caller pads to whole blocks."""
-    key, iv, data = _des_args(key, iv, data, 24)
-    if not data:
-        return b""
-    return DES3.new(key, DES3.MODE_CBC, iv=iv).encrypt(data)
+    return _cbc(DES3, 24, True, key, iv, data)

@@ -385,41 +385,39 @@ def aes_cfb_encrypt(key, iv, data):
     return _cfb_encrypt(b, key)
 
 
+cdef bytes _des_call(const BlockCipher *cipher, Py_ssize_t key_length, bint encrypt, key, iv, data):
+    """The four DES / 3DES entry points: check, then one CBC pass."""
+    cdef _Buffers b = _Buffers()
+    b.get(key, iv, data)
+    _check_des(b, key_length)
+    if encrypt:
+        return _cbc_encrypt(cipher, b, key)
+    return _cbc_decrypt(cipher, b, key)
+
+
 def des_cbc_decrypt(key, iv, data):
     """DES-CBC decryption (RFC 3414 8.1): 8-octet key, whole blocks."""
     if not _native:
         return _twin.des_cbc_decrypt(key, iv, data)
-    cdef _Buffers b = _Buffers()
-    b.get(key, iv, data)
-    _check_des(b, 8)
-    return _cbc_decrypt(&_DES, b, key)
+    return _des_call(&_DES, 8, False, key, iv, data)
 
 
 def des_cbc_encrypt(key, iv, data):
     """DES-CBC encryption: the caller pads to whole blocks."""
     if not _native:
         return _twin.des_cbc_encrypt(key, iv, data)
-    cdef _Buffers b = _Buffers()
-    b.get(key, iv, data)
-    _check_des(b, 8)
-    return _cbc_encrypt(&_DES, b, key)
+    return _des_call(&_DES, 8, True, key, iv, data)
 
 
 def des3_cbc_decrypt(key, iv, data):
     """3DES-EDE-CBC decryption: 24-octet key (K1 K2 K3, not degenerate), whole blocks."""
     if not _native:
         return _twin.des3_cbc_decrypt(key, iv, data)
-    cdef _Buffers b = _Buffers()
-    b.get(key, iv, data)
-    _check_des(b, 24)
-    return _cbc_decrypt(&_DES3, b, key)
+    return _des_call(&_DES3, 24, False, key, iv, data)
 
 
 def des3_cbc_encrypt(key, iv, data):
     """3DES-EDE-CBC encryption: the caller pads to whole blocks."""
     if not _native:
         return _twin.des3_cbc_encrypt(key, iv, data)
-    cdef _Buffers b = _Buffers()
-    b.get(key, iv, data)
-    _check_des(b, 24)
-    return _cbc_encrypt(&_DES3, b, key)
+    return _des_call(&_DES3, 24, True, key, iv, data)
