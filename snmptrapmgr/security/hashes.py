@@ -1,8 +1,7 @@
 """The hash constructors USM keys and MACs are built on, by the names the protocol tables use.
 
-One table, outside the twins: the Python key twin and :mod:`.crypto` both read
-it, so neither reaches into a specific twin for it (the compiled key twin keeps
-the same six names in C).
+One table, outside the twins: both key twins and :mod:`.crypto` read it, so
+none of them reaches into another for it and a new hash is added once.
 """
 
 from __future__ import annotations

@@ -11,9 +11,8 @@ hashlib object 16 times: the same stream, at the one-call hashlib floor.
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.string cimport memcpy
 
-import hashlib
-
 from snmptrapmgr.errors import ERR_KEY_LENGTH, ERR_SECURITY_MODEL, SNMPTrapMgrError
+from snmptrapmgr.security.hashes import HASHES
 
 __all__ = ["password_to_key", "localize_key"]
 
@@ -21,14 +20,7 @@ cdef enum:
     _STREAM_LENGTH = 1048576
     _CHUNK = 65536
 
-cdef dict _HASHES = {
-    "md5": hashlib.md5,
-    "sha1": hashlib.sha1,
-    "sha224": hashlib.sha224,
-    "sha256": hashlib.sha256,
-    "sha384": hashlib.sha384,
-    "sha512": hashlib.sha512,
-}
+cdef dict _HASHES = HASHES  # the one table (security.hashes), read at C speed
 
 
 cdef object _hash(object hash_name):
