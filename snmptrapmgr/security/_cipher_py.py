@@ -44,13 +44,19 @@ def _fail(why: str) -> SNMPTrapMgrError:
     return SNMPTrapMgrError(ERR_DECRYPTION_FAILED, why)
 
 
-def _aes_args(key, iv, data) -> tuple[bytes, bytes, bytes]:
+def _octets(key, iv, data) -> tuple[bytes, bytes, bytes]:
+    """Any bytes-like arguments as bytes (TypeError for str / int, as the compiled twin)."""
     if type(key) is not bytes:
         key = bytes(memoryview(key))
     if type(iv) is not bytes:
         iv = bytes(memoryview(iv))
     if type(data) is not bytes:
         data = bytes(memoryview(data))
+    return key, iv, data
+
+
+def _aes_args(key, iv, data) -> tuple[bytes, bytes, bytes]:
+    key, iv, data = _octets(key, iv, data)
     if len(key) not in _AES_KEY_LENGTHS:
         raise _fail("AES key must be 16, 24 or 32 octets")
     if len(iv) != 16:
@@ -59,12 +65,7 @@ def _aes_args(key, iv, data) -> tuple[bytes, bytes, bytes]:
 
 
 def _des_args(key, iv, data, key_length: int) -> tuple[bytes, bytes, bytes]:
-    if type(key) is not bytes:
-        key = bytes(memoryview(key))
-    if type(iv) is not bytes:
-        iv = bytes(memoryview(iv))
-    if type(data) is not bytes:
-        data = bytes(memoryview(data))
+    key, iv, data = _octets(key, iv, data)
     if len(key) != key_length:
         raise _fail(f"{'DES' if key_length == 8 else '3DES'} key must be {key_length} octets")
     if len(iv) != 8:
