@@ -1,0 +1,322 @@
+"""The ``nats`` output: every notification into a NATS JetStream stream, at least once.
+
+Why this shape: nats-py's per-message acknowledgements (``js.publish`` /
+``publish_async``: a future and a parsed PubAck per message) cap at
+~15,000/s here, so records go as JetStream *atomic batches* (nats-server
+2.12+, ``allow_atomic``) over core publish: up to ``batch_size`` (<= 1000)
+messages with ``Nats-Batch-Id``/``Nats-Batch-Sequence`` and their
+``Nats-Msg-Id``, the last with ``Nats-Batch-Commit: 1`` and a reply
+subject; one PubAck stores the whole batch (README "Scaling out" has the
+figures).  A batch refused for a duplicate message id (a republish after
+an outage, error 10201) is sent again message by message, where the
+server simply acknowledges duplicates.  A stream without ``allow_atomic``
+(created by someone else) gets message-by-message publishing.
+
+The client runs its asyncio loop in a background thread; :meth:`send`
+hands a batch over with ``call_soon_threadsafe`` and returns.  The stream
+is created (file storage, ``allow_atomic``, 2-minute duplicate window)
+when no stream captures the subject and ``create_stream`` is true; a named
+``stream`` that exists but does not capture the subject is a ConfigError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import ssl
+import threading
+import uuid
+from typing import Any, Mapping, Optional
+
+from ..config import ConfigError
+from .bus import BusOutput, Pending, checked_spool, check_keys, connect_failed
+from .msgid import render_subject
+
+__all__ = ["NatsOutput", "subject_matches"]
+
+DUPLICATE_IN_BATCH = 10201
+MAX_BATCHES = 40          # the server allows 50 atomic batches in flight per stream
+OPTIONS = {
+    "type": str, "servers": (list, str), "subject": str, "stream": str, "create_stream": bool,
+    "user": str, "password": str, "token": str, "creds": str, "tls_ca": str, "tls_cert": str,
+    "tls_key": str, "spool_dir": str, "spool_max_bytes": int, "ack_timeout": (int, float),
+    "max_in_flight": int, "batch_size": int, "connect_timeout": (int, float),
+}
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS wildcard matching: ``*`` one token, ``>`` the rest."""
+    want = pattern.split(".")
+    have = subject.split(".")
+    for index, token in enumerate(want):
+        if token == ">":
+            return len(have) > index
+        if index >= len(have) or (token != "*" and token != have[index]):
+            return False
+    return len(want) == len(have)
+
+
+class NatsOutput(BusOutput):
+    type_name = "nats"
+
+    def __init__(self, servers: list, subject: str, stream: str = "", create_stream: bool = True,
+                 connect: Optional[dict] = None, batch_size: int = 1000, connect_timeout: float = 2.0,
+                 **bus: Any) -> None:
+        super().__init__(f"nats output {','.join(servers)}/{subject}", **bus)
+        self.servers = servers
+        self.subject = subject
+        self.stream = stream
+        self.create_stream = create_stream
+        self.connect_options = connect or {}
+        self.batch_size = max(1, min(1000, batch_size))
+        self.connect_timeout = connect_timeout
+        self.atomic = True
+        self.connected = threading.Event()
+        self.started = threading.Event()
+        self.start_error = ""
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self.batches: dict = {}           # reply token -> (pending, count); loop thread only
+        self.slots: Optional[asyncio.Semaphore] = None
+        self.inbox = f"_SNMPTRAPMGR.{uuid.uuid4().hex}"
+        self.ids = itertools.count()
+        self.stopping = False
+        self.nc: Any = None
+        self.thread = threading.Thread(target=self._run, name="snmptrapmgr-nats", daemon=True)
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any], **context: Any) -> "NatsOutput":
+        where = "output nats"
+        check_keys(spec, OPTIONS, where)
+        try:
+            import nats  # noqa: F401 - checked here so a core install says what to add
+        except ImportError:
+            raise ConfigError(f"{where}: the nats output needs nats-py: install snmptrapmgr[nats]") from None
+        servers = spec.get("servers") or ["nats://127.0.0.1:4222"]
+        servers = [servers] if isinstance(servers, str) else list(servers)
+        subject = spec.get("subject", "")
+        if not subject or " " in subject or subject.startswith(".") or subject.endswith("."):
+            raise ConfigError(f"{where}: subject {subject!r} is not a NATS subject (e.g. snmp.traps)")
+        try:
+            render_subject(subject, "")
+        except (KeyError, IndexError, ValueError):
+            raise ConfigError(f"{where}: subject {subject!r}: placeholders are {{version}}, {{pdu}}, "
+                              f"{{source}}") from None
+        connect: dict = {}
+        for key, name in (("user", "user"), ("password", "password"), ("token", "token"),
+                          ("creds", "user_credentials")):
+            if spec.get(key):
+                connect[name] = spec[key]
+        if spec.get("tls_ca") or spec.get("tls_cert"):
+            try:
+                tls = ssl.create_default_context(cafile=spec.get("tls_ca") or None)
+                if spec.get("tls_cert"):
+                    tls.load_cert_chain(spec["tls_cert"], spec.get("tls_key") or None)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(f"{where}: TLS files: {exc}") from None
+            connect["tls"] = tls
+        spool = checked_spool(spec.get("spool_dir", ""), spec.get("spool_max_bytes", 1 << 30), where)
+        output = cls(servers, subject, spec.get("stream", ""), spec.get("create_stream", True), connect,
+                     spec.get("batch_size", 1000), float(spec.get("connect_timeout", 2.0)), spool=spool,
+                     ack_timeout=float(spec.get("ack_timeout", 5.0)),
+                     max_in_flight=spec.get("max_in_flight", 100_000))
+        output.start()
+        return output
+
+    # ------------------------------------------------------------- the client thread
+    def start(self) -> None:
+        """Start the client; wait (bounded) for the first connection and the stream check."""
+        self.thread.start()
+        self.started.wait(self.connect_timeout + 5.0)
+        if self.start_error:
+            self.close()
+            raise ConfigError(f"output nats: {self.start_error}")
+
+    def _run(self) -> None:
+        loop = self.loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            loop.close()
+
+    async def _main(self) -> None:
+        import nats
+        self.slots = asyncio.Semaphore(MAX_BATCHES)
+        delay = 0.5
+        first = True
+        while not self.stopping:
+            try:
+                nc = await nats.connect(self.servers, connect_timeout=self.connect_timeout,
+                                        allow_reconnect=True, max_reconnect_attempts=-1,
+                                        reconnect_time_wait=0.5, pending_size=64 << 20,
+                                        skip_subject_validation=True, error_cb=self._quiet,
+                                        disconnected_cb=self._down, reconnected_cb=self._up,
+                                        **self.connect_options)
+                break
+            except Exception as exc:  # noqa: BLE001 - any failure to connect is retried
+                if first:
+                    connect_failed(self, ",".join(self.servers), exc)
+                    first = False
+                    self.started.set()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        else:
+            return
+        self.nc = nc
+        try:
+            await self._check_stream(nc)
+        except ConfigError as exc:
+            self.start_error = str(exc)
+            self.started.set()
+            await nc.close()
+            return
+        await nc.subscribe(self.inbox + ".>", cb=self._on_ack)
+        self.connected.set()
+        self.started.set()
+        self.wake()
+        if not first:
+            self.log(f"{self.name}: connected")
+        while not self.stopping:
+            await asyncio.sleep(0.2)
+        await nc.drain()
+
+    async def _check_stream(self, nc: Any) -> None:
+        js = nc.jetstream()
+        sample = render_subject(self.subject, '{"time":"","source":{"address":"127.0.0.1","port":1},'
+                                '"version":"v2c","pdu":"trap"')
+        capture = render_subject(self.subject.replace("{version}", "*").replace("{pdu}", "*")
+                                 .replace("{source}", "*"), "")
+        name = self.stream
+        if not name:
+            try:
+                name = await js.find_stream_name_by_subject(sample)
+            except Exception:  # noqa: BLE001 - no stream captures it
+                name = ""
+        if name:
+            try:
+                info = await js.stream_info(name)
+            except Exception:  # noqa: BLE001 - named stream absent
+                info = None
+            if info is not None:
+                if not any(subject_matches(s, sample) for s in info.config.subjects or []):
+                    raise ConfigError(f"stream {name} does not capture subject {sample} (its subjects: "
+                                      f"{', '.join(info.config.subjects or [])}): add it or pick another stream")
+                self.atomic = bool(info.config.allow_atomic)
+                if not self.atomic:
+                    self.log(f"{self.name}: stream {name} has no allow_atomic: publishing message by message")
+                return
+        if not self.create_stream:
+            raise ConfigError(f"no stream captures subject {sample} and create_stream is false")
+        from nats.js.api import StorageType, StreamConfig
+        await js.add_stream(StreamConfig(name=name or "SNMPTRAPMGR", subjects=[capture],
+                                         storage=StorageType.FILE, allow_atomic=True,
+                                         duplicate_window=120.0))
+        self.log(f"{self.name}: created stream {name or 'SNMPTRAPMGR'} (file storage) for {capture}")
+
+    async def _quiet(self, exc: Exception) -> None:
+        """nats-py reports each failed reconnect; the bus layer says it once."""
+
+    async def _down(self) -> None:
+        self.connected.clear()
+
+    async def _up(self) -> None:
+        self.connected.set()
+        self.wake()
+
+    # ------------------------------------------------------------- publishing (loop thread)
+    def ready(self) -> bool:
+        return self.connected.is_set()
+
+    def key_for(self, line: str) -> str:
+        return render_subject(self.subject, line)
+
+    def send(self, pending: Pending) -> None:
+        loop = self.loop
+        if loop is None or loop.is_closed() or self.nc is None:
+            raise ConnectionError("not connected")
+        loop.call_soon_threadsafe(lambda: loop.create_task(self._publish_pending(pending)))
+
+    async def _publish_pending(self, pending: Pending) -> None:
+        records = pending.records
+        try:
+            if not self.atomic:
+                await self._one_by_one(pending, records)
+                return
+            for start in range(0, len(records), self.batch_size):
+                assert self.slots is not None
+                await self.slots.acquire()
+                if pending.dead:  # spilled to the spool while waiting for a slot
+                    self.slots.release()
+                    return
+                await self._atomic(pending, records[start:start + self.batch_size])
+        except Exception as exc:  # noqa: BLE001 - a client error is a rejection of the batch
+            self.reject(pending, f"{type(exc).__name__}: {exc}")
+
+    async def _atomic(self, pending: Pending, chunk: list) -> None:
+        token = f"b{next(self.ids)}"
+        batch_id = f"{self.inbox[13:]}{token}"
+        self.batches[token] = [pending, chunk, 1]
+        publish = self.nc.publish
+        last = len(chunk)
+        for index, (msg_id, subject, data) in enumerate(chunk, 1):
+            headers = {"Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(index), "Nats-Msg-Id": msg_id}
+            if index == last:
+                headers["Nats-Batch-Commit"] = "1"
+                await publish(subject, data, reply=f"{self.inbox}.{token}", headers=headers)
+            else:
+                await publish(subject, data, headers=headers)
+
+    async def _one_by_one(self, pending: Pending, chunk: list) -> None:
+        token = f"m{next(self.ids)}"
+        self.batches[token] = [pending, chunk, len(chunk)]
+        publish = self.nc.publish
+        for msg_id, subject, data in chunk:
+            await publish(subject, data, reply=f"{self.inbox}.{token}", headers={"Nats-Msg-Id": msg_id})
+
+    async def _on_ack(self, msg: Any) -> None:
+        token = msg.subject.rsplit(".", 1)[-1]
+        entry = self.batches.get(token)
+        if entry is None:
+            return
+        pending, chunk, _ = entry
+        try:
+            reply = json.loads(msg.data)
+        except ValueError:
+            reply = {"error": {"description": f"unreadable PubAck {msg.data[:80]!r}"}}
+        error = reply.get("error")
+        if token[0] == "b":
+            del self.batches[token]
+            assert self.slots is not None
+            self.slots.release()
+            if error and error.get("err_code") == DUPLICATE_IN_BATCH:
+                await self._one_by_one(pending, chunk)
+            elif error:
+                self.reject(pending, f"stream refused a batch: {error.get('description', error)}")
+            else:
+                self.confirm(pending, int(reply.get("count", len(chunk))))
+            return
+        if error:
+            self.batches.pop(token, None)
+            self.reject(pending, f"stream refused a message: {error.get('description', error)}")
+            return
+        entry[2] -= 1
+        if not entry[2]:
+            del self.batches[token]
+        self.confirm(pending, 1)
+
+    def forget(self) -> None:
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._forget)
+
+    def _forget(self) -> None:
+        for token in [t for t in self.batches if t[0] == "b"]:
+            assert self.slots is not None
+            self.slots.release()
+        self.batches.clear()
+
+    def close(self) -> None:
+        self.stopping = True
+        if self.thread.is_alive() and threading.current_thread() is not self.thread:
+            self.thread.join(5.0)
+        super().close()

