@@ -25,6 +25,7 @@ watermark would hold every later inform forever.  ``dropped`` says so.
 from __future__ import annotations
 
 import difflib
+import importlib
 import fcntl
 import os
 import sys
@@ -332,8 +333,14 @@ def checked_spool(spool_dir: str, max_bytes: int, where: str) -> Optional[Spool]
     raise ConfigError(f"{where}: spool_dir {spool_dir!r}: all {MAX_SPOOLS} spools are held by other processes")
 
 
-def check_keys(spec: Mapping[str, Any], options: Mapping[str, Any], where: str) -> None:
-    """Unknown keys and wrong types in an [[output]] table: ConfigError naming the key."""
+def check_spec(spec: Mapping[str, Any], options: Mapping[str, Any], where: str, module: str, extra: str
+               ) -> None:
+    """Unknown keys and wrong types in an [[output]] table, and the client library (the extra
+    ``snmptrapmgr[extra]``) missing: ConfigError naming what to fix."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise ConfigError(f"{where}: needs the {module} package: install snmptrapmgr[{extra}]") from None
     for key, value in spec.items():
         kind = options.get(key)
         if kind is None:

@@ -30,7 +30,7 @@ import uuid
 from typing import Any, Mapping, Optional
 
 from ..config import ConfigError
-from .bus import BusOutput, Pending, checked_spool, check_keys, connect_failed
+from .bus import BusOutput, Pending, check_spec, checked_spool, connect_failed
 from .msgid import render_subject
 
 __all__ = ["NatsOutput", "subject_matches"]
@@ -87,11 +87,7 @@ class NatsOutput(BusOutput):
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], **context: Any) -> "NatsOutput":
         where = "output nats"
-        check_keys(spec, OPTIONS, where)
-        try:
-            import nats  # noqa: F401 - checked here so a core install says what to add
-        except ImportError:
-            raise ConfigError(f"{where}: the nats output needs nats-py: install snmptrapmgr[nats]") from None
+        check_spec(spec, OPTIONS, where, "nats", "nats")
         servers = spec.get("servers") or ["nats://127.0.0.1:4222"]
         servers = [servers] if isinstance(servers, str) else list(servers)
         subject = spec.get("subject", "")

@@ -1,0 +1,145 @@
+"""The ``kafka`` output: every notification into a Kafka topic, at least once (confluent-kafka).
+
+Why these settings: an idempotent producer with ``acks=all`` makes a
+delivery report mean "stored by every in-sync replica" and keeps the
+order within a partition across librdkafka's own retries; the key is the
+source address, so one device's notifications stay in one partition, in
+order.  Each record carries its message id in the header ``msg-id`` (a
+republish from the spool repeats it; Kafka itself does not deduplicate
+across producer sessions, so a consumer may see it twice).
+
+Delivery reports come back per partition, out of order across
+partitions: a background thread serves them (``poll(0.1)``) and
+:class:`~.bus.BusOutput` folds them into the in-order watermark.
+``message.timeout.ms`` (default here 10 s, below librdkafka's 300 s) makes
+a broker that is away show up as failed reports, which sends the batch to
+the spool.  ``settings`` (a TOML table) passes any librdkafka property
+through (SASL, TLS, ...) and overrides these defaults, except that
+``enable.idempotence`` and ``acks`` stay as the guarantee needs them.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Mapping
+
+from ..config import ConfigError
+from .bus import BusOutput, Pending, check_spec, checked_spool, connect_failed
+from .msgid import line_fields
+
+__all__ = ["KafkaOutput"]
+
+OPTIONS = {
+    "type": str, "bootstrap_servers": str, "topic": str, "settings": dict, "create_topic": bool,
+    "partitions": int, "spool_dir": str, "spool_max_bytes": int, "ack_timeout": (int, float),
+    "max_in_flight": int, "connect_timeout": (int, float),
+}
+DEFAULTS = {"linger.ms": 5, "message.timeout.ms": 10000, "queue.buffering.max.messages": 500000,
+            "compression.type": "none", "log.connection.close": False}
+FIXED = {"enable.idempotence": True, "acks": "all"}
+HEADER = "msg-id"
+
+
+class KafkaOutput(BusOutput):
+    type_name = "kafka"
+
+    def __init__(self, settings: dict, topic: str, create_topic: bool = True, partitions: int = 3,
+                 connect_timeout: float = 5.0, **bus: Any) -> None:
+        from confluent_kafka import Producer
+        super().__init__(f"kafka output {settings['bootstrap.servers']}/{topic}", **bus)
+        self.settings = settings
+        self.topic = topic
+        self.create_topic = create_topic
+        self.partitions = partitions
+        self.connect_timeout = connect_timeout
+        self.down = threading.Event()
+        self.stopping = threading.Event()
+        self.producer = Producer({**settings, "error_cb": self._error})
+        self.thread = threading.Thread(target=self._serve, name="snmptrapmgr-kafka", daemon=True)
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any], **context: Any) -> "KafkaOutput":
+        where = "output kafka"
+        check_spec(spec, OPTIONS, where, "confluent_kafka", "kafka")
+        servers = spec.get("bootstrap_servers", "")
+        topic = spec.get("topic", "")
+        if not servers or not topic:
+            raise ConfigError(f"{where}: bootstrap_servers and topic are required "
+                              f"(kafka://HOST:PORT/TOPIC)")
+        settings = {**DEFAULTS, **spec.get("settings", {}), **FIXED, "bootstrap.servers": servers}
+        spool = checked_spool(spec.get("spool_dir", ""), spec.get("spool_max_bytes", 1 << 30), where)
+        try:
+            output = cls(settings, topic, spec.get("create_topic", True), spec.get("partitions", 3),
+                         float(spec.get("connect_timeout", 5.0)), spool=spool,
+                         ack_timeout=float(spec.get("ack_timeout", 15.0)),
+                         max_in_flight=spec.get("max_in_flight", 100_000))
+        except Exception as exc:  # KafkaException: a bad librdkafka property
+            if spool is not None:
+                spool.close()
+            raise ConfigError(f"{where}: settings: {exc}") from None
+        output.start()
+        return output
+
+    def start(self) -> None:
+        """Check the broker (and create the topic) once, bounded; then serve reports in a thread."""
+        self._ensure_topic()
+        self.thread.start()
+
+    def _ensure_topic(self) -> None:
+        from confluent_kafka.admin import AdminClient, NewTopic
+        admin = AdminClient({k: v for k, v in self.settings.items() if k not in DEFAULTS and k not in FIXED})
+        try:
+            metadata = admin.list_topics(timeout=self.connect_timeout)
+        except Exception as exc:  # noqa: BLE001 - unreachable: said once, then the spool takes over
+            connect_failed(self, self.settings["bootstrap.servers"], exc)
+            self.down.set()
+            return
+        if self.topic in metadata.topics or not self.create_topic:
+            return
+        futures = admin.create_topics([NewTopic(self.topic, num_partitions=self.partitions,
+                                                replication_factor=-1)])
+        try:
+            futures[self.topic].result(self.connect_timeout)
+            self.log(f"{self.name}: created topic {self.topic} ({self.partitions} partitions)")
+        except Exception as exc:  # noqa: BLE001 - e.g. created meanwhile; produce will tell
+            self.log(f"{self.name}: could not create topic {self.topic}: {exc}")
+
+    def _serve(self) -> None:
+        poll = self.producer.poll
+        while not self.stopping.is_set():
+            poll(0.1)
+
+    def _error(self, error: Any) -> None:
+        from confluent_kafka import KafkaError
+        if error.code() == KafkaError._ALL_BROKERS_DOWN:
+            self.down.set()
+
+    # ------------------------------------------------------------- BusOutput
+    def ready(self) -> bool:
+        return True  # librdkafka reconnects by itself; a failed replay backs off
+
+    def key_for(self, line: str) -> str:
+        return line_fields(line).source
+
+    def send(self, pending: Pending) -> None:
+        produce = self.producer.produce
+        topic = self.topic
+        report = functools.partial(self._delivered, pending)
+        for msg_id, key, data in pending.records:
+            produce(topic, data, key.encode(), headers=[(HEADER, msg_id.encode())], on_delivery=report)
+
+    def _delivered(self, pending: Pending, error: Any, message: Any) -> None:
+        if error is None:
+            if self.down.is_set():
+                self.down.clear()
+            self.confirm(pending, 1)
+        else:
+            self.reject(pending, f"delivery failed: {error.str()}")
+
+    def close(self) -> None:
+        self.stopping.set()
+        if self.thread.is_alive():
+            self.thread.join(5.0)
+        self.producer.flush(1.0)
+        super().close()
