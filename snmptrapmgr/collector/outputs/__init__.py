@@ -15,12 +15,14 @@ from typing import Any, Callable, Mapping
 from ..config import ConfigError
 from .base import Batch, Output
 from .file import FileOutput
+from .kafka import KafkaOutput
 from .nats import NatsOutput
 
 __all__ = ["Batch", "Output", "FileOutput", "create", "register", "types"]
 
 _TYPES: dict[str, Callable[..., Output]] = {FileOutput.type_name: FileOutput.from_spec}
 _TYPES[NatsOutput.type_name] = NatsOutput.from_spec  # nats-py is imported only when one is built
+_TYPES[KafkaOutput.type_name] = KafkaOutput.from_spec  # confluent-kafka: likewise
 
 
 def register(type_name: str, factory: Callable[..., Output]) -> None:
