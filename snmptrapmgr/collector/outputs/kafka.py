@@ -111,8 +111,9 @@ class KafkaOutput(BusOutput):
             poll(0.1)
 
     def _error(self, error: Any) -> None:
-        from confluent_kafka import KafkaError
-        if error.code() == KafkaError._ALL_BROKERS_DOWN:
+        if error.name() == "_ALL_BROKERS_DOWN":  # librdkafka's name for it; said once per outage
+            if not self.down.is_set():
+                self.log(f"{self.name}: all brokers down ({error.str()})")
             self.down.set()
 
     # ------------------------------------------------------------- BusOutput
