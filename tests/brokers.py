@@ -137,3 +137,47 @@ class Tansu:
     def stop(self) -> None:
         _stop(self.proc, signal.SIGTERM)
         self.proc = None
+
+
+def read_stream(urls: list, stream: str, expect: int, timeout: float = 30.0) -> list:
+    """Every message of ``stream`` as (data, Nats-Msg-Id), reading until ``expect`` or ``timeout``."""
+    import asyncio
+
+    import nats
+
+    async def read() -> list:
+        nc = await nats.connect(urls, connect_timeout=2, max_reconnect_attempts=5)
+        try:
+            js = nc.jetstream()
+            sub = await js.pull_subscribe("", stream=stream)
+            got: list = []
+            end = time.monotonic() + timeout
+            while len(got) < expect and time.monotonic() < end:
+                try:
+                    msgs = await sub.fetch(1000, timeout=1)
+                except Exception:  # noqa: BLE001 - nothing yet (or a leader change): ask again
+                    continue
+                for msg in msgs:
+                    got.append((msg.data, (msg.headers or {}).get("Nats-Msg-Id")))
+                    await msg.ack()
+            return got
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())
+
+
+def stream_messages(urls: list, stream: str) -> int:
+    """How many messages ``stream`` holds."""
+    import asyncio
+
+    import nats
+
+    async def count() -> int:
+        nc = await nats.connect(urls, connect_timeout=2, max_reconnect_attempts=5)
+        try:
+            return (await nc.jetstream().stream_info(stream)).state.messages
+        finally:
+            await nc.close()
+
+    return asyncio.run(count())

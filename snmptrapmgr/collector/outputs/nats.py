@@ -41,7 +41,7 @@ OPTIONS = {
     "type": str, "servers": (list, str), "subject": str, "stream": str, "create_stream": bool,
     "user": str, "password": str, "token": str, "creds": str, "tls_ca": str, "tls_cert": str,
     "tls_key": str, "spool_dir": str, "spool_max_bytes": int, "ack_timeout": (int, float),
-    "max_in_flight": int, "batch_size": int, "connect_timeout": (int, float),
+    "max_in_flight": int, "batch_size": int, "connect_timeout": (int, float), "replicas": int,
 }
 
 
@@ -62,7 +62,7 @@ class NatsOutput(BusOutput):
 
     def __init__(self, servers: list, subject: str, stream: str = "", create_stream: bool = True,
                  connect: Optional[dict] = None, batch_size: int = 1000, connect_timeout: float = 2.0,
-                 **bus: Any) -> None:
+                 replicas: int = 1, **bus: Any) -> None:
         super().__init__(f"nats output {','.join(servers)}/{subject}", **bus)
         self.servers = servers
         self.subject = subject
@@ -71,6 +71,7 @@ class NatsOutput(BusOutput):
         self.connect_options = connect or {}
         self.batch_size = max(1, min(1000, batch_size))
         self.connect_timeout = connect_timeout
+        self.replicas = replicas
         self.atomic = True
         self.connected = threading.Event()
         self.started = threading.Event()
@@ -113,7 +114,8 @@ class NatsOutput(BusOutput):
             connect["tls"] = tls
         spool = checked_spool(spec.get("spool_dir", ""), spec.get("spool_max_bytes", 1 << 30), where)
         output = cls(servers, subject, spec.get("stream", ""), spec.get("create_stream", True), connect,
-                     spec.get("batch_size", 1000), float(spec.get("connect_timeout", 2.0)), spool=spool,
+                     spec.get("batch_size", 1000), float(spec.get("connect_timeout", 2.0)),
+                     spec.get("replicas", 1), spool=spool,
                      ack_timeout=float(spec.get("ack_timeout", 5.0)),
                      max_in_flight=spec.get("max_in_flight", 100_000))
         output.start()
@@ -142,12 +144,12 @@ class NatsOutput(BusOutput):
         first = True
         while not self.stopping:
             try:
-                nc = await nats.connect(self.servers, connect_timeout=self.connect_timeout,
-                                        allow_reconnect=True, max_reconnect_attempts=-1,
-                                        reconnect_time_wait=0.5, pending_size=64 << 20,
-                                        skip_subject_validation=True, error_cb=self._quiet,
-                                        disconnected_cb=self._down, reconnected_cb=self._up,
-                                        **self.connect_options)
+                # bounded: with unlimited reconnects nats-py also retries the first connect forever
+                nc = await asyncio.wait_for(nats.connect(
+                    self.servers, connect_timeout=self.connect_timeout, allow_reconnect=True,
+                    max_reconnect_attempts=-1, reconnect_time_wait=0.5, pending_size=64 << 20,
+                    skip_subject_validation=True, error_cb=self._quiet, disconnected_cb=self._down,
+                    reconnected_cb=self._up, **self.connect_options), self.connect_timeout * len(self.servers) + 1)
                 break
             except Exception as exc:  # noqa: BLE001 - any failure to connect is retried
                 if first:
@@ -206,7 +208,7 @@ class NatsOutput(BusOutput):
         from nats.js.api import StorageType, StreamConfig
         await js.add_stream(StreamConfig(name=name or "SNMPTRAPMGR", subjects=[capture],
                                          storage=StorageType.FILE, allow_atomic=True,
-                                         duplicate_window=120.0))
+                                         num_replicas=self.replicas, duplicate_window=120.0))
         self.log(f"{self.name}: created stream {name or 'SNMPTRAPMGR'} (file storage) for {capture}")
 
     async def _quiet(self, exc: Exception) -> None:
