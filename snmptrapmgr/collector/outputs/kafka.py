@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from typing import Any, Mapping
 
 from ..config import ConfigError
@@ -54,7 +55,9 @@ class KafkaOutput(BusOutput):
         self.partitions = partitions
         self.connect_timeout = connect_timeout
         self.down = threading.Event()
+        self.need_topic = threading.Event()  # the topic was not seen yet (broker away at start, or lost)
         self.stopping = threading.Event()
+        self.fatal = threading.Event()       # the producer is unusable: poll() builds a new one
         self.producer = Producer({**settings, "error_cb": self._error})
         self.thread = threading.Thread(target=self._serve, name="snmptrapmgr-kafka", daemon=True)
 
@@ -83,20 +86,23 @@ class KafkaOutput(BusOutput):
 
     def start(self) -> None:
         """Check the broker (and create the topic) once, bounded; then serve reports in a thread."""
-        self._ensure_topic()
+        if not self._ensure_topic():
+            self.need_topic.set()
         self.thread.start()
 
-    def _ensure_topic(self) -> None:
+    def _ensure_topic(self, quiet: bool = False) -> bool:
+        """True once the topic exists (created here if allowed); False while the broker is away."""
         from confluent_kafka.admin import AdminClient, NewTopic
         admin = AdminClient({k: v for k, v in self.settings.items() if k not in DEFAULTS and k not in FIXED})
         try:
             metadata = admin.list_topics(timeout=self.connect_timeout)
         except Exception as exc:  # noqa: BLE001 - unreachable: said once, then the spool takes over
-            connect_failed(self, self.settings["bootstrap.servers"], exc)
+            if not quiet:
+                connect_failed(self, self.settings["bootstrap.servers"], exc)
             self.down.set()
-            return
+            return False
         if self.topic in metadata.topics or not self.create_topic:
-            return
+            return True
         futures = admin.create_topics([NewTopic(self.topic, num_partitions=self.partitions,
                                                 replication_factor=-1)])
         try:
@@ -104,13 +110,44 @@ class KafkaOutput(BusOutput):
             self.log(f"{self.name}: created topic {self.topic} ({self.partitions} partitions)")
         except Exception as exc:  # noqa: BLE001 - e.g. created meanwhile; produce will tell
             self.log(f"{self.name}: could not create topic {self.topic}: {exc}")
+        return True
 
     def _serve(self) -> None:
-        poll = self.producer.poll
+        """Serve delivery reports; while the topic is not known, look for it every 2 s."""
+        next_check = 0.0
         while not self.stopping.is_set():
-            poll(0.1)
+            try:
+                self.producer.poll(0.1)
+            except Exception as exc:  # noqa: BLE001 - KafkaException: a fatal idempotence error
+                self._fatal(exc)
+            if self.need_topic.is_set() and time.monotonic() >= next_check:
+                next_check = time.monotonic() + 2.0
+                if self._ensure_topic(quiet=True):
+                    self.need_topic.clear()
+                    self.wake()
+
+    def _fatal(self, reason: Any) -> None:
+        if not self.fatal.is_set():
+            self.log(f"{self.name}: producer failed ({reason}); a new one takes over, "
+                     f"unacknowledged batches go to the spool")
+            self.fatal.set()
+            self.wake()
+        time.sleep(0.1)
+
+    def poll(self) -> None:
+        """Replace a producer that hit a fatal error (e.g. the broker lost our producer id after a
+        restart); what it had not delivered times out into the spool and is replayed."""
+        if self.fatal.is_set():
+            from confluent_kafka import Producer
+            self.producer = Producer({**self.settings, "error_cb": self._error})
+            self.need_topic.set()
+            self.fatal.clear()
+        super().poll()
 
     def _error(self, error: Any) -> None:
+        if error.fatal():
+            self._fatal(error.str())
+            return
         if error.name() == "_ALL_BROKERS_DOWN":  # librdkafka's name for it; said once per outage
             if not self.down.is_set():
                 self.log(f"{self.name}: all brokers down ({error.str()})")
@@ -118,7 +155,7 @@ class KafkaOutput(BusOutput):
 
     # ------------------------------------------------------------- BusOutput
     def ready(self) -> bool:
-        return True  # librdkafka reconnects by itself; a failed replay backs off
+        return not self.need_topic.is_set()  # librdkafka reconnects by itself; a failed replay backs off
 
     def key_for(self, line: str) -> str:
         return line_fields(line).source
@@ -136,6 +173,8 @@ class KafkaOutput(BusOutput):
                 self.down.clear()
             self.confirm(pending, 1)
         else:
+            if error.name() == "UNKNOWN_TOPIC_OR_PART":
+                self.need_topic.set()
             self.reject(pending, f"delivery failed: {error.str()}")
 
     def close(self) -> None:
