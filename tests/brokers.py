@@ -149,9 +149,16 @@ def read_stream(urls: list, stream: str, expect: int, timeout: float = 30.0) -> 
         nc = await nats.connect(urls, connect_timeout=2, max_reconnect_attempts=5)
         try:
             js = nc.jetstream()
-            sub = await js.pull_subscribe("", stream=stream)
-            got: list = []
             end = time.monotonic() + timeout
+            while True:  # the stream may not exist yet (the output creates it once connected)
+                try:
+                    sub = await js.pull_subscribe("", stream=stream)
+                    break
+                except nats.js.errors.NotFoundError:
+                    if time.monotonic() > end:
+                        raise
+                    await asyncio.sleep(0.2)
+            got: list = []
             while len(got) < expect and time.monotonic() < end:
                 try:
                     msgs = await sub.fetch(1000, timeout=1)
@@ -181,3 +188,64 @@ def stream_messages(urls: list, stream: str) -> int:
             await nc.close()
 
     return asyncio.run(count())
+
+
+#: a collector process with the given outputs (a JSON list of specs) on a loopback port, for
+#: tests that need the real receive loop before ``listen --output URL`` exists: argv = port, specs, seconds
+COLLECTOR = """
+import json, sys
+from snmptrapmgr.collector.config import CollectorConfig
+from snmptrapmgr.collector.outputs import create
+from snmptrapmgr.collector.service import Collector
+config = CollectorConfig(listen=[("127.0.0.1", int(sys.argv[1]))], numeric=True, stats_interval=1.0)
+collector = Collector(config, [create(spec) for spec in json.loads(sys.argv[2])])
+collector.open()
+sys.stderr.write("ready\\n"); sys.stderr.flush()
+collector.install_signal_handlers()
+try:
+    collector.run(float(sys.argv[3]))
+finally:
+    collector.report_stats(final=True)
+    collector.close()
+"""
+
+
+def start_collector(port: int, specs: list, seconds: float = 60.0, log: Optional[str] = None
+                    ) -> subprocess.Popen:
+    """A collector subprocess (see COLLECTOR), started and listening when this returns."""
+    import json
+    import sys
+    before = open(log, "rb").read().count(b"ready\n") if log and os.path.exists(log) else 0
+    err = open(log, "ab") if log else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, "-c", COLLECTOR, str(port), json.dumps(specs), str(seconds)],
+                            stderr=err, stdout=subprocess.DEVNULL)
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"collector exited with {proc.returncode}" + (f" (see {log})" if log else ""))
+        if log and open(log, "rb").read().count(b"ready\n") > before:
+            return proc
+        time.sleep(0.05)
+    proc.kill()
+    raise TimeoutError("collector did not start in 30 s")
+
+
+def spool_records(spool_dir: str) -> int:
+    """Records in a spool directory tree, read only (what a crash would leave to replay)."""
+    from snmptrapmgr.collector.outputs.spool import decode_records
+    total = 0
+    for root, _, names in os.walk(spool_dir):
+        for name in names:
+            if name.endswith(".spool"):
+                with open(os.path.join(root, name), "rb") as handle:
+                    total += len(decode_records(handle.read())[0])
+    return total
+
+
+def send_traps(port: int, count: int, rate: float, first: int = 0) -> subprocess.Popen:
+    """bench.loadgen sending ``count`` v2c traps, each with its own request-id, in the background."""
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.Popen([sys.executable, "-m", "bench.loadgen", "--port", str(port), "--count", str(count),
+                             "--rate", str(rate), "--sequence", "--first", str(first), "--seconds", "60"],
+                            cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,0 +1,95 @@
+"""The collector's receive loop publishing to real brokers: floods, a broker outage, a SIGKILL.
+
+``bench.loadgen --sequence`` gives every trap its own request-id, so the
+stream can be checked for exactly the request-ids that were sent.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+from brokers import NatsServer, free_port, read_stream, send_traps, spool_records, start_collector
+from test_output_kafka import read_topic
+from brokers import Tansu
+
+FIRST_REQUEST_ID = 0x01000000
+STREAM = "SNMPTRAPMGR"
+
+
+def _request_ids(payloads) -> set:
+    return {json.loads(data)["request_id"] - FIRST_REQUEST_ID for data in payloads}
+
+
+def _wait(check, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_flood_with_the_server_stopped_4s_in_the_middle_loses_nothing(tmp_path):
+    server = NatsServer(str(tmp_path / "store")).start()
+    port = free_port()
+    spec = {"type": "nats", "servers": [server.url], "subject": "snmp.traps", "ack_timeout": 1.0,
+            "spool_dir": str(tmp_path / "spool")}
+    log = str(tmp_path / "collector.log")
+    collector = start_collector(port, [spec], 60, log)
+    try:
+        sender = send_traps(port, 20000, 8000)
+        time.sleep(1.0)
+        server.stop()
+        time.sleep(4.0)
+        server.start()  # same store
+        assert sender.wait(30) == 0
+        got = read_stream([server.url], STREAM, 20000, timeout=40)
+        assert _request_ids(data for data, _ in got) == set(range(20000)), open(log).read()[-2000:]
+        assert len(got) == 20000
+    finally:
+        collector.send_signal(signal.SIGTERM)
+        collector.wait(20)
+        server.stop()
+
+
+def test_collector_sigkilled_while_the_bus_is_down_delivers_its_spool_after_restart(tmp_path):
+    nats_port = free_port()
+    port = free_port()
+    spool = str(tmp_path / "spool")
+    spec = {"type": "nats", "servers": [f"nats://127.0.0.1:{nats_port}"], "subject": "snmp.traps",
+            "connect_timeout": 0.5, "ack_timeout": 1.0, "spool_dir": spool}
+    log = str(tmp_path / "collector.log")
+    collector = start_collector(port, [spec], 60, log)
+    server = NatsServer(str(tmp_path / "store"), port=nats_port)
+    try:
+        assert send_traps(port, 5000, 5000).wait(30) == 0
+        assert _wait(lambda: spool_records(spool) == 5000, 20), (spool_records(spool), open(log).read())
+        collector.send_signal(signal.SIGKILL)
+        collector.wait(10)
+        server.start()
+        collector = start_collector(port, [spec], 60, log)
+        got = read_stream([server.url], STREAM, 5000, timeout=40)
+        assert _request_ids(data for data, _ in got) == set(range(5000))
+        assert _wait(lambda: spool_records(spool) == 0, 20)  # replayed, acknowledged, deleted
+    finally:
+        collector.send_signal(signal.SIGTERM)
+        collector.wait(20)
+        server.stop()
+
+
+def test_kafka_flood_through_the_collector(tmp_path):
+    broker = Tansu().start()
+    port = free_port()
+    spec = {"type": "kafka", "bootstrap_servers": broker.bootstrap, "topic": "snmp-traps",
+            "spool_dir": str(tmp_path / "spool")}
+    collector = start_collector(port, [spec], 60, str(tmp_path / "collector.log"))
+    try:
+        assert send_traps(port, 20000, 8000).wait(30) == 0
+        got = read_topic(broker.bootstrap, 20000)
+        assert _request_ids(value for _, value, _, _ in got) == set(range(20000))
+    finally:
+        collector.send_signal(signal.SIGTERM)
+        collector.wait(20)
+        broker.stop()
