@@ -51,7 +51,7 @@ MAX_SPOOLS = 64
 class Pending:
     """One batch on its way: live (``first``/``end`` are sequence numbers) or a spool replay."""
 
-    __slots__ = ("first", "end", "records", "acked", "sent_at", "position", "dead", "failed")
+    __slots__ = ("first", "end", "records", "acked", "sent_at", "position", "dead", "failed", "sent")
 
     def __init__(self, first: int, end: int, records: list, position: Any = None) -> None:
         self.first = first
@@ -62,6 +62,7 @@ class Pending:
         self.position = position      # replay: the spool position after these records
         self.dead = False             # spilled or abandoned: late acknowledgements are ignored
         self.failed = ""              # the broker's rejection, for poll() to handle
+        self.sent = 0                 # records handed to the client so far (the driver's count)
 
     @property
     def done(self) -> bool:

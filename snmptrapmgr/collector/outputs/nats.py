@@ -27,6 +27,7 @@ import json
 import ssl
 import threading
 import uuid
+from collections import deque
 from typing import Any, Mapping, Optional
 
 from ..config import ConfigError
@@ -43,6 +44,11 @@ OPTIONS = {
     "tls_key": str, "spool_dir": str, "spool_max_bytes": int, "ack_timeout": (int, float),
     "max_in_flight": int, "batch_size": int, "connect_timeout": (int, float), "replicas": int,
 }
+
+
+def _runs(owners: list) -> list:
+    """[(pending, how many)] of consecutive equal owners."""
+    return [(pending, len(list(group))) for pending, group in itertools.groupby(owners)]
 
 
 def subject_matches(pattern: str, subject: str) -> bool:
@@ -79,6 +85,8 @@ class NatsOutput(BusOutput):
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.batches: dict = {}           # reply token -> (pending, count); loop thread only
         self.slots: Optional[asyncio.Semaphore] = None
+        self.outbox: deque = deque()      # Pending waiting to be published; loop thread only
+        self.publisher: Optional[asyncio.Task] = None
         self.inbox = f"_SNMPTRAPMGR.{uuid.uuid4().hex}"
         self.ids = itertools.count()
         self.stopping = False
@@ -232,28 +240,53 @@ class NatsOutput(BusOutput):
         loop = self.loop
         if loop is None or loop.is_closed() or self.nc is None:
             raise ConnectionError("not connected")
-        loop.call_soon_threadsafe(lambda: loop.create_task(self._publish_pending(pending)))
+        loop.call_soon_threadsafe(self._enqueue, pending)
 
-    async def _publish_pending(self, pending: Pending) -> None:
-        records = pending.records
-        try:
-            if not self.atomic:
-                await self._one_by_one(pending, records)
+    def _enqueue(self, pending: Pending) -> None:
+        self.outbox.append(pending)
+        if self.publisher is None or self.publisher.done():
+            assert self.loop is not None
+            self.publisher = self.loop.create_task(self._publish_outbox())
+
+    async def _publish_outbox(self) -> None:
+        """Publish what waits, in order, in chunks of up to batch_size records across batches:
+        the collector submits small batches when traffic is light, and one PubAck per chunk
+        (not per submitted batch) is what keeps the server's batch limit and the acks cheap."""
+        outbox = self.outbox
+        while outbox:
+            owners: list = []     # the Pending of each record in the chunk
+            chunk: list = []
+            while outbox and len(chunk) < self.batch_size:
+                pending = outbox[0]
+                if pending.dead:
+                    outbox.popleft()
+                    continue
+                taken = pending.sent
+                room = self.batch_size - len(chunk)
+                part = pending.records[taken:taken + room]
+                chunk.extend(part)
+                owners.extend([pending] * len(part))
+                if taken + len(part) >= len(pending.records):
+                    outbox.popleft()
+                else:
+                    pending.sent = taken + len(part)
+            if not chunk:
                 return
-            for start in range(0, len(records), self.batch_size):
-                assert self.slots is not None
-                await self.slots.acquire()
-                if pending.dead:  # spilled to the spool while waiting for a slot
-                    self.slots.release()
-                    return
-                await self._atomic(pending, records[start:start + self.batch_size])
-        except Exception as exc:  # noqa: BLE001 - a client error is a rejection of the batch
-            self.reject(pending, f"{type(exc).__name__}: {exc}")
+            try:
+                if self.atomic:
+                    assert self.slots is not None
+                    await self.slots.acquire()
+                    await self._atomic(owners, chunk)
+                else:
+                    await self._one_by_one(owners, chunk)
+            except Exception as exc:  # noqa: BLE001 - a client error is a rejection of the chunk
+                for pending in set(owners):
+                    self.reject(pending, f"{type(exc).__name__}: {exc}")
 
-    async def _atomic(self, pending: Pending, chunk: list) -> None:
+    async def _atomic(self, owners: list, chunk: list) -> None:
         token = f"b{next(self.ids)}"
         batch_id = f"{self.inbox[13:]}{token}"
-        self.batches[token] = [pending, chunk, 1]
+        self.batches[token] = [owners, chunk, 1]
         publish = self.nc.publish
         last = len(chunk)
         for index, (msg_id, subject, data) in enumerate(chunk, 1):
@@ -264,43 +297,45 @@ class NatsOutput(BusOutput):
             else:
                 await publish(subject, data, headers=headers)
 
-    async def _one_by_one(self, pending: Pending, chunk: list) -> None:
+    async def _one_by_one(self, owners: list, chunk: list) -> None:
         token = f"m{next(self.ids)}"
-        self.batches[token] = [pending, chunk, len(chunk)]
+        self.batches[token] = [owners, chunk, 0]
         publish = self.nc.publish
-        for msg_id, subject, data in chunk:
-            await publish(subject, data, reply=f"{self.inbox}.{token}", headers={"Nats-Msg-Id": msg_id})
+        for index, (msg_id, subject, data) in enumerate(chunk):
+            await publish(subject, data, reply=f"{self.inbox}.{token}.{index}", headers={"Nats-Msg-Id": msg_id})
 
     async def _on_ack(self, msg: Any) -> None:
-        token = msg.subject.rsplit(".", 1)[-1]
-        entry = self.batches.get(token)
+        parts = msg.subject[len(self.inbox) + 1:].split(".")
+        entry = self.batches.get(parts[0])
         if entry is None:
             return
-        pending, chunk, _ = entry
+        owners, chunk, _ = entry
         try:
             reply = json.loads(msg.data)
         except ValueError:
             reply = {"error": {"description": f"unreadable PubAck {msg.data[:80]!r}"}}
         error = reply.get("error")
-        if token[0] == "b":
-            del self.batches[token]
+        if parts[0][0] == "b":
+            del self.batches[parts[0]]
             assert self.slots is not None
             self.slots.release()
             if error and error.get("err_code") == DUPLICATE_IN_BATCH:
-                await self._one_by_one(pending, chunk)
+                await self._one_by_one(owners, chunk)
             elif error:
-                self.reject(pending, f"stream refused a batch: {error.get('description', error)}")
+                for pending in set(owners):
+                    self.reject(pending, f"stream refused a batch: {error.get('description', error)}")
             else:
-                self.confirm(pending, int(reply.get("count", len(chunk))))
+                for pending, count in _runs(owners):
+                    self.confirm(pending, count)
             return
+        pending = owners[int(parts[1])]
+        entry[2] += 1
+        if entry[2] == len(chunk):
+            del self.batches[parts[0]]
         if error:
-            self.batches.pop(token, None)
             self.reject(pending, f"stream refused a message: {error.get('description', error)}")
-            return
-        entry[2] -= 1
-        if not entry[2]:
-            del self.batches[token]
-        self.confirm(pending, 1)
+        else:
+            self.confirm(pending, 1)
 
     def forget(self) -> None:
         loop = self.loop
