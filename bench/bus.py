@@ -143,22 +143,47 @@ def _send(port: int, rate: float, count: int, seconds: float) -> subprocess.Pope
                             cwd=child_cwd(), env=_env("cython"))
 
 
-def _until_delivered(child: Child, timeout: float) -> float:
-    """Wait (at most ``timeout`` s) until everything received was delivered and the counts stood
-    still for a second; return the monotonic time ``delivered`` last grew."""
+def _stored(kind: str, port: int) -> int:
+    """How many messages the broker holds (the stream's count; the topic's high watermarks)."""
+    if kind == "nats":
+        import asyncio
+
+        import nats
+
+        async def count() -> int:
+            nc = await nats.connect(f"nats://127.0.0.1:{port}", connect_timeout=2, max_reconnect_attempts=1)
+            try:
+                return (await nc.jetstream().stream_info("SNMPTRAPMGR")).state.messages
+            except Exception:  # noqa: BLE001 - no stream yet
+                return 0
+            finally:
+                await nc.close()
+
+        return asyncio.run(count())
+    from confluent_kafka import Consumer, TopicPartition
+    consumer = Consumer({"bootstrap.servers": f"127.0.0.1:{port}", "group.id": "bench"})
+    try:
+        topic = consumer.list_topics("bench-traps", timeout=5).topics["bench-traps"]
+        return sum(consumer.get_watermark_offsets(TopicPartition("bench-traps", p), timeout=5)[1]
+                   for p in topic.partitions)
+    except Exception:  # noqa: BLE001 - no topic yet
+        return 0
+    finally:
+        consumer.close()
+
+
+def _until_stored(kind: str, port: int, base: int, timeout: float) -> tuple:
+    """Wait until the broker's count stood still for 2 s (at most ``timeout`` s);
+    return (messages stored since ``base``, the monotonic time the count last grew)."""
     end = time.monotonic() + timeout
-    last = child.counts()
+    last = _stored(kind, port)
     changed = time.monotonic()
-    while time.monotonic() < end:
-        time.sleep(0.05)
-        now = child.counts()
+    while time.monotonic() < end and time.monotonic() - changed < 2.0:
+        time.sleep(0.2)
+        now = _stored(kind, port)
         if now != last:
-            if now[1] != last[1]:
-                changed = time.monotonic()
-            last = now
-        elif now[1] >= now[0] and time.monotonic() - changed > 1.0:
-            break
-    return changed
+            last, changed = now, time.monotonic()
+    return last - base, changed
 
 
 def bus_rows(kind: str, seconds: float, rate: float, spool_count: int, workdir: str) -> list:
@@ -172,23 +197,23 @@ def bus_rows(kind: str, seconds: float, rate: float, spool_count: int, workdir: 
             started = time.monotonic()
             sender = _send(child.port, 0, total, 60)
             sent = json.loads(sender.communicate(timeout=120)[0].strip().splitlines()[-1])["sent"]
-            elapsed = _until_delivered(child, 60) - started
-            received, delivered = child.counts()
-            out.append({"bus": kind, "row": "max", "sent": sent, "received": received, "delivered": delivered,
-                        "traps_per_s": round(delivered / elapsed), "elapsed_s": round(elapsed, 2)})
+            stored, last = _until_stored(kind, broker_port, 0, 120)
         finally:
             child.stop()
+        received = child.counts()[0]
+        out.append({"bus": kind, "row": "max", "sent": sent, "received": received, "stored": stored,
+                    "traps_per_s": round(stored / (last - started)), "elapsed_s": round(last - started, 2)})
+        base = _stored(kind, broker_port)
         child = Child(_spec(kind, broker_port, os.path.join(workdir, f"{kind}-spool-rate")), workdir)
         try:
             sender = _send(child.port, rate, int(rate * seconds), seconds * 1.5 + 1)
             sent = json.loads(sender.communicate(timeout=seconds * 3 + 60)[0].strip().splitlines()[-1])["sent"]
-            _until_delivered(child, 10)
-            received, delivered = child.counts()
-            out.append({"bus": kind, "row": "offered", "offered_per_s": rate, "seconds": seconds, "sent": sent,
-                        "received": received, "delivered": delivered,
-                        "loss_pct": round(100.0 * (sent - delivered) / sent, 3) if sent else None})
+            stored, _ = _until_stored(kind, broker_port, base, 60)
         finally:
             child.stop()
+        out.append({"bus": kind, "row": "offered", "offered_per_s": rate, "seconds": seconds, "sent": sent,
+                    "received": child.counts()[0], "stored": stored,
+                    "loss_pct": round(100.0 * (sent - stored) / sent, 3) if sent else None})
     finally:
         broker.send_signal(signal.SIGTERM)
         broker.wait(20)
@@ -203,27 +228,22 @@ def _spool_row(kind: str, count: int, workdir: str) -> dict:
     spec["spool_max_bytes"] = 4 << 30
     child = Child(spec, workdir)
     try:
+        started = time.monotonic()
         sender = _send(child.port, 0, count, 300)
         samples: list = []
-        end = time.monotonic() + 400
-        while time.monotonic() < end:
-            received, delivered = child.counts()
-            if received >= count // 10:
-                samples.append((received, child.rss_mib()))
-            if sender.poll() is not None:  # sent: give the spool 30 s at most to take the rest
-                end = min(end, time.monotonic() + 30)
-                if delivered >= received:
-                    break
+        while sender.poll() is None and time.monotonic() - started < 400:
+            samples.append(child.rss_mib())
             time.sleep(0.5)
         sender.communicate(timeout=30)
-        time.sleep(1.0)  # the last stats line
-        received, delivered = child.counts()
-        samples.append((received, child.rss_mib()))
-        return {"bus": kind, "row": "spool", "received": received, "spooled": delivered,
-                "rss_mib_at_10pct": round(samples[0][1], 1), "rss_mib_end": round(samples[-1][1], 1),
-                "rss_mib_max": round(max(s[1] for s in samples), 1)}
+        time.sleep(3.0)  # the collector drains its socket
+        samples.append(child.rss_mib())
     finally:
         child.stop()
+    received, spooled = child.counts()
+    first = samples[min(len(samples) - 1, max(1, len(samples) // 10))]
+    return {"bus": kind, "row": "spool", "sent": count, "received": received, "spooled": spooled,
+            "samples": len(samples), "rss_mib_at_10pct": round(first, 1), "rss_mib_end": round(samples[-1], 1),
+            "rss_mib_max": round(max(samples), 1)}
 
 
 def rows(seconds: float = 10.0, rate: float = 50_000, spool_count: int = 1_000_000,

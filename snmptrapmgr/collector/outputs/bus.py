@@ -86,6 +86,7 @@ class BusOutput(Output):
         self.replay: deque = deque()   # Pending read from the spool, in order
         self.retry: deque = deque()    # no spool: unacknowledged batches to send again
         self.taken = 0
+        self.trouble = False           # a rejection came in: the next submit looks before it adds
         self.spooling = bool(spool is not None and spool.waiting)
         self.in_flight = 0
         self.retry_at = 0.0
@@ -130,6 +131,7 @@ class BusOutput(Output):
         with self.lock:
             if not pending.failed:
                 pending.failed = reason or "rejected"
+            self.trouble = True
         self.wake()
 
     @staticmethod
@@ -139,6 +141,9 @@ class BusOutput(Output):
 
     # ------------------------------------------------------------- Output
     def submit(self, batch: Batch) -> None:
+        live = self.live
+        if self.trouble or (live and not live[0].done and time.monotonic() - live[0].sent_at > self.ack_timeout):
+            self.poll()  # a flood may keep the collector from polling: spill here, memory stays bounded
         records = [(message_id(line), self.key_for(line), line.rstrip("\n").encode("utf-8", "surrogateescape"))
                    for line in batch.lines]
         pending = Pending(batch.first, batch.end, records)
@@ -169,6 +174,7 @@ class BusOutput(Output):
         return self.taken
 
     def poll(self) -> None:
+        self.trouble = False
         self._fold()
         now = time.monotonic()
         late = [p for p in list(self.live) + list(self.replay)
@@ -247,6 +253,7 @@ class BusOutput(Output):
             else:
                 self.full_logged = False  # the next drop is news again
             pending.dead = True
+            pending.records = []  # on disk now; the Pending only keeps its place in the order
 
     def _drop(self, pendings: list, reason: str, count: int = -1) -> None:
         lost = sum(len(p.records) for p in pendings) if count < 0 else count
