@@ -246,6 +246,62 @@ def _spool_row(kind: str, count: int, workdir: str) -> dict:
             "rss_mib_max": round(max(samples), 1)}
 
 
+def publish_methods(count: int = 20_000, workdir: str = "") -> list:
+    """nats-py ways to get ``count`` ~300-byte messages acknowledged by a file-storage stream, in
+    this process: awaited ``js.publish`` (a tenth of ``count``), ``js.publish_async``, and the nats
+    output (atomic batches of 1,000 over core publish, through the output interface)."""
+    import asyncio
+
+    import nats
+
+    from snmptrapmgr.collector.outputs import Batch, create
+
+    port = _port()
+    broker = _broker("nats", port, os.path.join(workdir or tempfile.mkdtemp(), "methods-store"))
+    url = f"nats://127.0.0.1:{port}"
+    payload = b"x" * 300
+    out = []
+
+    async def plain() -> None:
+        nc = await nats.connect(url)
+        js = nc.jetstream()
+        await js.add_stream(name="METHODS", subjects=["methods.>"], allow_atomic=True)
+        await js.add_stream(name="SINGLE", subjects=["single.>"])
+        n = count // 10
+        start = time.perf_counter()
+        for i in range(n):
+            await js.publish("methods.a", payload, headers={"Nats-Msg-Id": f"a{i}"})
+        out.append({"method": "awaited js.publish", "messages": n, "per_s": round(n / (time.perf_counter() - start))})
+        start = time.perf_counter()
+        for i in range(count):
+            await js.publish_async("methods.b", payload, headers={"Nats-Msg-Id": f"b{i}"})
+        await js.publish_async_completed()
+        out.append({"method": "js.publish_async", "messages": count,
+                    "per_s": round(count / (time.perf_counter() - start))})
+        await nc.close()
+
+    try:
+        asyncio.run(plain())
+        text = '{"time":"2026-12-03T00:00:00.%06dZ","source":{"address":"10.0.0.1","port":1},"x":"' + "x" * 200 + '"}\n'
+        lines = [text % i for i in range(count)]
+        for subject, stream, name in (("methods.c", "METHODS", "nats output (atomic batches of 1,000)"),
+                                      ("single.c", "SINGLE", "nats output (stream without allow_atomic)")):
+            output = create({"type": "nats", "servers": [url], "subject": subject, "stream": stream})
+            output.open(lambda: None)
+            start = time.perf_counter()
+            for first in range(0, count, 2048):
+                output.submit(Batch(first, lines[first:first + 2048], []))
+                output.poll()
+            output.flush(60)
+            out.append({"method": name, "messages": output.acked(),
+                        "per_s": round(output.acked() / (time.perf_counter() - start))})
+            output.close()
+    finally:
+        broker.send_signal(signal.SIGTERM)
+        broker.wait(20)
+    return out
+
+
 def rows(seconds: float = 10.0, rate: float = 50_000, spool_count: int = 1_000_000,
          buses: Optional[list] = None) -> list:
     """Every bus row (dicts), the brokers and collectors started and stopped here."""
@@ -263,9 +319,10 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--spool-count", type=int, default=1_000_000)
     parser.add_argument("--bus", action="append", choices=["nats", "kafka"])
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--methods", action="store_true", help="only compare nats-py publishing methods")
     args = parser.parse_args(argv)
     print(f"# {measured.ROOT}: listen -> bus, one collector process", file=sys.stderr)
-    for row in rows(args.seconds, args.rate, args.spool_count, args.bus):
+    for row in publish_methods() if args.methods else rows(args.seconds, args.rate, args.spool_count, args.bus):
         print(json.dumps(row) if args.json else "  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     return 0
 
