@@ -172,13 +172,17 @@ def _stored(kind: str, port: int) -> int:
         consumer.close()
 
 
-def _until_stored(kind: str, port: int, base: int, timeout: float) -> tuple:
-    """Wait until the broker's count stood still for 2 s (at most ``timeout`` s);
-    return (messages stored since ``base``, the monotonic time the count last grew)."""
+def _until_stored(kind: str, port: int, base: int, timeout: float, child: "Child") -> tuple:
+    """Wait until the broker holds all the collector received (or its count stood still for
+    12 s, longer than the output's longest back-off; at most ``timeout`` s); return (messages
+    stored since ``base``, the monotonic time the count last grew)."""
     end = time.monotonic() + timeout
     last = _stored(kind, port)
     changed = time.monotonic()
-    while time.monotonic() < end and time.monotonic() - changed < 2.0:
+    while time.monotonic() < end and time.monotonic() - changed < 12.0:
+        received = child.counts()[0]
+        if received and last - base >= received:
+            break
         time.sleep(0.2)
         now = _stored(kind, port)
         if now != last:
@@ -197,7 +201,7 @@ def bus_rows(kind: str, seconds: float, rate: float, spool_count: int, workdir: 
             started = time.monotonic()
             sender = _send(child.port, 0, total, 60)
             sent = json.loads(sender.communicate(timeout=120)[0].strip().splitlines()[-1])["sent"]
-            stored, last = _until_stored(kind, broker_port, 0, 120)
+            stored, last = _until_stored(kind, broker_port, 0, 120, child)
         finally:
             child.stop()
         received = child.counts()[0]
@@ -208,7 +212,7 @@ def bus_rows(kind: str, seconds: float, rate: float, spool_count: int, workdir: 
         try:
             sender = _send(child.port, rate, int(rate * seconds), seconds * 1.5 + 1)
             sent = json.loads(sender.communicate(timeout=seconds * 3 + 60)[0].strip().splitlines()[-1])["sent"]
-            stored, _ = _until_stored(kind, broker_port, base, 60)
+            stored, _ = _until_stored(kind, broker_port, base, 90, child)
         finally:
             child.stop()
         out.append({"bus": kind, "row": "offered", "offered_per_s": rate, "seconds": seconds, "sent": sent,

@@ -183,7 +183,7 @@ class BusOutput(Output):
             first = late[0]
             what = first.failed or f"no acknowledgement within {self.ack_timeout:g} s"
             self.stats["rejected" if first.failed else "timeouts"] += len(late)
-            self._spill(what)
+            self._spill(what, backoff=bool(first.failed) or not self.ready())
         if self.spool is not None and self.spooling:
             self._replay(now)
         elif self.retry and now >= self.retry_at and self.ready():
@@ -206,7 +206,7 @@ class BusOutput(Output):
             self.spool.release(pending.position, len(pending.records))
             self.backoff = BACKOFF_FIRST
 
-    def _spill(self, reason: str) -> None:
+    def _spill(self, reason: str, backoff: bool = True) -> None:
         """Everything unacknowledged goes to the spool (or the memory retry queue)."""
         with self.lock:
             unfinished = [p for p in self.live if not p.done and not p.dead]
@@ -220,8 +220,9 @@ class BusOutput(Output):
             self.replay.clear()
             assert self.spool is not None
             self.spool.rewind()
-        self.retry_at = time.monotonic() + self.backoff
-        self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+        if backoff:  # refused or away: wait before trying again; merely slow: replay at once
+            self.retry_at = time.monotonic() + self.backoff
+            self.backoff = min(self.backoff * 2, BACKOFF_MAX)
         if not self.spooling:
             self.log(f"{self.name}: {reason}; "
                      + ("spooling to " + self.spool.directory if self.spool is not None

@@ -36,7 +36,8 @@ OPTIONS = {
     "partitions": int, "spool_dir": str, "spool_max_bytes": int, "ack_timeout": (int, float),
     "max_in_flight": int, "connect_timeout": (int, float),
 }
-DEFAULTS = {"linger.ms": 5, "message.timeout.ms": 10000, "queue.buffering.max.messages": 500000,
+DEFAULTS = {"linger.ms": 5, "message.timeout.ms": 10000, "queue.buffering.max.messages": 200000,
+            "queue.buffering.max.kbytes": 65536,
             "compression.type": "none", "log.connection.close": False}
 FIXED = {"enable.idempotence": True, "acks": "all"}
 HEADER = "msg-id"
