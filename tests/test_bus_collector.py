@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import threading
 import time
 
 from brokers import NatsServer, free_port, read_stream, send_traps, spool_records, start_collector
@@ -31,6 +33,28 @@ def _wait(check, timeout: float) -> bool:
     return False
 
 
+def _informs(port: int, count: int, spread: float, results: dict) -> threading.Thread:
+    """net-snmp snmpinform ``count`` times over ``spread`` s in a thread; results[i] = exit code."""
+    def run() -> None:
+        procs = []
+        for i in range(count):
+            procs.append((i, subprocess.Popen(
+                ["snmpinform", "-v", "2c", "-c", "public", "-r", "8", "-t", "1", f"127.0.0.1:{port}", "",
+                 "1.3.6.1.4.1.99999.0.1", "1.3.6.1.4.1.99999.1.1", "s", f"inform-{i}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+            time.sleep(spread / count)
+        for i, proc in procs:
+            try:
+                results[i] = proc.wait(40)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                results[i] = "timeout"
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
 def test_flood_with_the_server_stopped_4s_in_the_middle_loses_nothing(tmp_path):
     server = NatsServer(str(tmp_path / "store")).start()
     port = free_port()
@@ -39,15 +63,23 @@ def test_flood_with_the_server_stopped_4s_in_the_middle_loses_nothing(tmp_path):
     log = str(tmp_path / "collector.log")
     collector = start_collector(port, [spec], 60, log)
     try:
+        results: dict = {}
+        informs = _informs(port, 40, 2.5, results)
         sender = send_traps(port, 20000, 8000)
         time.sleep(1.0)
         server.stop()
         time.sleep(4.0)
         server.start()  # same store
         assert sender.wait(30) == 0
-        got = read_stream([server.url], STREAM, 20000, timeout=40)
-        assert _request_ids(data for data, _ in got) == set(range(20000)), open(log).read()[-2000:]
-        assert len(got) == 20000
+        informs.join(60)
+        assert results == dict.fromkeys(range(40), 0)  # every snmpinform got its Response
+        got = read_stream([server.url], STREAM, 20040, timeout=40)
+        traps = [json.loads(data) for data, _ in got]
+        assert _request_ids(json.dumps(t) for t in traps if t["pdu"] == "trap") == set(range(20000)), \
+            open(log).read()[-2000:]
+        values = [t["varbinds"][-1]["value"] for t in traps if t["pdu"] == "inform"]
+        assert sorted(values) == sorted(f"inform-{i}" for i in range(40))  # each stored once
+        assert len(got) == 20040
     finally:
         collector.send_signal(signal.SIGTERM)
         collector.wait(20)
