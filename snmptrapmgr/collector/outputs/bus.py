@@ -147,7 +147,8 @@ class BusOutput(Output):
         records = [(message_id(line), self.key_for(line), line.rstrip("\n").encode("utf-8", "surrogateescape"))
                    for line in batch.lines]
         pending = Pending(batch.first, batch.end, records)
-        if self.spooling or (self.spool is not None and self.in_flight + len(records) > self.max_in_flight):
+        if self.spool is not None and (self.spooling or not self.ready()
+                                       or self.in_flight + len(records) > self.max_in_flight):
             self._to_spool([pending])
             self.live.append(pending)
             self._fold()
