@@ -213,3 +213,19 @@ def test_three_node_cluster_r3_stream_loses_nothing_when_a_node_dies_mid_flood(t
         if output is not None:
             output.close()
         cluster.stop()
+
+
+def test_closing_keeps_what_was_not_acknowledged_in_the_spool_for_the_next_start(server, tmp_path):
+    output = create(_spec([server.url], tmp_path, ack_timeout=30.0))
+    feeder = Feeder(output)
+    server.stop()  # acknowledgements cannot come: everything submitted is in flight
+    feeder.feed(1500)
+    output.close()
+    assert output.counters()["spooled"] == 1500
+    server.start()
+    again = create(_spec([server.url], tmp_path))  # the next start replays it
+    try:
+        Feeder(again).until(lambda: again.counters()["spool_waiting"] == 0 and not again.spooling, 30)
+        assert {msg_id for _, msg_id in read_stream([server.url], STREAM, 1500)} == _ids(1500)
+    finally:
+        again.close()

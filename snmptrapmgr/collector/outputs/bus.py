@@ -291,10 +291,12 @@ class BusOutput(Output):
             self._publish(pending)
 
     def flush(self, timeout: float) -> bool:
+        """Wait until everything submitted was acknowledged or spooled (a replay still
+        running stays on disk for the next start)."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             self.poll()
-            if not self.live and not self.replay and not self.retry:
+            if not self.live and not self.retry:
                 return True
             time.sleep(0.01)
         return False
@@ -309,7 +311,15 @@ class BusOutput(Output):
         return values
 
     def close(self) -> None:
+        """What is still unacknowledged goes to the spool (replayed at the next start)."""
         if self.spool is not None:
+            with self.lock:
+                unfinished = [p for p in self.live if not p.done and not p.dead]
+            if unfinished:
+                count = sum(len(p.records) for p in unfinished)
+                self._to_spool(unfinished)
+                self.log(f"{self.name}: stopping with {count} unacknowledged notifications: "
+                         f"kept in {self.spool.directory}")
             self.spool.close()
 
 

@@ -184,7 +184,10 @@ class NatsOutput(BusOutput):
             self.log(f"{self.name}: connected")
         while not self.stopping:
             await asyncio.sleep(0.2)
-        await nc.drain()
+        try:
+            await nc.drain()
+        except Exception:  # noqa: BLE001 - reconnecting or gone: nothing to drain, just close
+            await nc.close()
 
     async def _check_stream(self, nc: Any) -> None:
         js = nc.jetstream()
