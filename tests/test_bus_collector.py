@@ -125,3 +125,62 @@ def test_kafka_flood_through_the_collector(tmp_path):
         collector.send_signal(signal.SIGTERM)
         collector.wait(20)
         broker.stop()
+
+
+def _run_listen(specs: list, tmp_path, duration: float = 0.5) -> tuple:
+    """collector.launch.run_listen (what `listen` runs) with these output specs: (exit code, stderr)."""
+    import io
+
+    from snmptrapmgr.collector.config import CollectorConfig
+    from snmptrapmgr.collector.launch import run_listen
+
+    def build() -> CollectorConfig:
+        config = CollectorConfig(listen=[("127.0.0.1", 0)], numeric=True)
+        config.output_specs = lambda: specs  # the [[output]] tables, until the config file has them
+        return config
+
+    err = io.StringIO()
+    code = run_listen(build, duration, err)
+    return code, err.getvalue()
+
+
+def test_bad_bus_configurations_are_one_line_and_exit_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    server = NatsServer(str(tmp_path / "store")).start()
+    try:
+        import asyncio
+
+        import nats
+
+        async def other_stream() -> None:
+            nc = await nats.connect(server.url)
+            await nc.jetstream().add_stream(name="OTHER", subjects=["other.>"])
+            await nc.close()
+
+        asyncio.run(other_stream())
+        cases = [
+            ({"type": "natz"}, "unknown output type 'natz'"),
+            ({"type": "nats", "servers": [server.url], "subject": "snmp.traps",
+              "spool_dir": str(blocker / "spool")}, "is not a writable directory"),
+            ({"type": "nats", "servers": [server.url], "subject": "snmp.traps", "stream": "OTHER"},
+             "stream OTHER does not capture subject snmp.traps"),
+            ({"type": "kafka", "bootstrap_servers": "127.0.0.1:1", "topic": "t", "settings": {"acks": 5, "x.y": 1}},
+             "output kafka: settings:"),
+        ]
+        for spec, message in cases:
+            code, err = _run_listen([spec], tmp_path)
+            lines = [x for x in err.splitlines() if x.strip()]
+            assert code == 2 and len(lines) == 1 and message in lines[0], (spec, code, err)
+    finally:
+        server.stop()
+
+
+def test_unreachable_broker_starts_with_one_line_and_runs(tmp_path, capfd):
+    port = free_port()
+    spec = {"type": "nats", "servers": [f"nats://127.0.0.1:{port}"], "subject": "snmp.traps",
+            "connect_timeout": 0.5, "spool_dir": str(tmp_path / "spool")}
+    code, _ = _run_listen([spec], tmp_path, 1.0)
+    assert code == 0
+    lines = [x for x in capfd.readouterr().err.splitlines() if "cannot connect" in x]
+    assert len(lines) == 1 and "Connection refused" in lines[0], lines

@@ -375,6 +375,7 @@ def check_spec(spec: Mapping[str, Any], options: Mapping[str, Any], where: str, 
 
 def connect_failed(output: BusOutput, address: str, exc: BaseException) -> None:
     """The one line said when the broker cannot be reached at start."""
-    text = str(exc) or type(exc).__name__
+    errno = getattr(exc, "errno", None)
+    text = os.strerror(errno) if errno else str(exc) or type(exc).__name__
     output.log(f"{output.name}: cannot connect to {address}: {text}; retrying with backoff"
                + (f", spooling to {output.spool.directory} meanwhile" if output.spool is not None else ""))

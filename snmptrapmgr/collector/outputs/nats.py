@@ -28,6 +28,7 @@ import ssl
 import threading
 import uuid
 from collections import deque
+from urllib.parse import urlsplit
 from typing import Any, Mapping, Optional
 
 from ..config import ConfigError
@@ -44,6 +45,17 @@ OPTIONS = {
     "tls_key": str, "spool_dir": str, "spool_max_bytes": int, "ack_timeout": (int, float),
     "max_in_flight": int, "batch_size": int, "connect_timeout": (int, float), "replicas": int,
 }
+
+
+async def _why(server: str, exc: BaseException) -> BaseException:
+    """A clearer reason than nats-py's timeout: what a plain TCP connect to the first server says."""
+    parsed = urlsplit(server if "://" in server else f"nats://{server}")
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(parsed.hostname, parsed.port or 4222), 2.0)
+        writer.close()
+    except (OSError, asyncio.TimeoutError, ValueError) as reason:
+        return reason if str(reason) else exc
+    return exc
 
 
 def _runs(owners: list) -> list:
@@ -161,7 +173,7 @@ class NatsOutput(BusOutput):
                 break
             except Exception as exc:  # noqa: BLE001 - any failure to connect is retried
                 if first:
-                    connect_failed(self, ",".join(self.servers), exc)
+                    connect_failed(self, ",".join(self.servers), await _why(self.servers[0], exc))
                     first = False
                     self.started.set()
                 await asyncio.sleep(delay)
