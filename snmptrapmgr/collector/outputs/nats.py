@@ -180,14 +180,25 @@ class NatsOutput(BusOutput):
                 delay = min(delay * 2, 10.0)
         else:
             return
+        said = False
+        while not self.stopping:
+            try:
+                await self._check_stream(nc)
+                break
+            except ConfigError as exc:
+                if self.started.is_set():  # found only after a late connect: say it, keep spooling
+                    self.log(f"{self.name}: {exc}")
+                self.start_error = str(exc)
+                self.started.set()
+                await nc.close()
+                return
+            except Exception as exc:  # noqa: BLE001 - e.g. a cluster without a JetStream leader yet
+                if not said:
+                    self.log(f"{self.name}: cannot check the stream yet ({type(exc).__name__}: {exc}); retrying")
+                    said = True
+                    self.started.set()
+                await asyncio.sleep(1.0)
         self.nc = nc
-        try:
-            await self._check_stream(nc)
-        except ConfigError as exc:
-            self.start_error = str(exc)
-            self.started.set()
-            await nc.close()
-            return
         await nc.subscribe(self.inbox + ".>", cb=self._on_ack)
         self.connected.set()
         self.started.set()
