@@ -184,3 +184,39 @@ def test_unreachable_broker_starts_with_one_line_and_runs(tmp_path, capfd):
     assert code == 0
     lines = [x for x in capfd.readouterr().err.splitlines() if "cannot connect" in x]
     assert len(lines) == 1 and "Connection refused" in lines[0], lines
+
+
+WORKERS = """
+import json, sys
+from snmptrapmgr.collector.config import CollectorConfig
+from snmptrapmgr.collector.launch import run_listen
+def build():
+    config = CollectorConfig(listen=[("127.0.0.1", int(sys.argv[1]))], numeric=True, workers=2)
+    config.output_specs = lambda: [json.loads(sys.argv[2])]
+    return config
+sys.exit(run_listen(build, float(sys.argv[3])))
+"""
+
+
+def test_workers_each_publish_with_a_spool_of_their_own(tmp_path):
+    import sys
+
+    server = NatsServer(str(tmp_path / "store")).start()
+    port = free_port()
+    spool = tmp_path / "spool"
+    spec = {"type": "nats", "servers": [server.url], "subject": "snmp.traps", "spool_dir": str(spool)}
+    proc = subprocess.Popen([sys.executable, "-c", WORKERS, str(port), json.dumps(spec), "15"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert _wait(lambda: spool.exists() and len(list(spool.iterdir())) == 2, 20)
+        time.sleep(1.0)  # both workers connected
+        assert send_traps(port, 4000, 4000).wait(30) == 0
+        got = read_stream([server.url], STREAM, 4000, timeout=30)
+        assert _request_ids(data for data, _ in got) == set(range(4000))
+        assert sorted(p.name for p in spool.iterdir()) == ["0", "1"]  # one spool per worker
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        server.stop()
