@@ -226,8 +226,8 @@ def test_output_registry(tmp_path):
     out = create({"type": "file", "path": str(tmp_path / "f.jsonl")})
     assert isinstance(out, FileOutput) and out.acked() == 0
     out.close()
-    with pytest.raises(ConfigError, match="unknown output type 'nats' .*file"):
-        create({"type": "nats"})
+    with pytest.raises(ConfigError, match="unknown output type 'natz' .*file"):
+        create({"type": "natz"})
     register("held", lambda spec, **context: HeldOutput())
     assert isinstance(create({"type": "held"}), HeldOutput)
 
