@@ -184,3 +184,4 @@ class KafkaOutput(BusOutput):
             self.thread.join(5.0)
         self.producer.flush(1.0)
         super().close()
+        self.producer = None  # librdkafka's threads (and their reconnect log lines) end with it
