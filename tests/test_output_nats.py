@@ -229,3 +229,21 @@ def test_closing_keeps_what_was_not_acknowledged_in_the_spool_for_the_next_start
         assert {msg_id for _, msg_id in read_stream([server.url], STREAM, 1500)} == _ids(1500)
     finally:
         again.close()
+
+
+def test_credentials_are_passed_to_the_server(tmp_path, capfd):
+    server = NatsServer(str(tmp_path / "store"), extra=("--user", "collector", "--pass", "s3cret")).start()
+    try:
+        output = create(_spec([server.url], tmp_path, user="collector", password="s3cret"))
+        try:
+            feeder = Feeder(output)
+            feeder.feed(100)
+            assert feeder.until(lambda: output.acked() == 100 and output.counters()["spooled"] == 0, 10)
+        finally:
+            output.close()
+        wrong = create(_spec([server.url], tmp_path, user="collector", password="nope", connect_timeout=0.5))
+        wrong.close()
+        err = [x for x in capfd.readouterr().err.splitlines() if "cannot connect" in x]
+        assert len(err) == 1 and "Authorization Violation" in err[0], err
+    finally:
+        server.stop()

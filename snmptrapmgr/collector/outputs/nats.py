@@ -103,6 +103,7 @@ class NatsOutput(BusOutput):
         self.ids = itertools.count()
         self.stopping = False
         self.nc: Any = None
+        self.last_error: Optional[Exception] = None  # the client's latest error (e.g. authorization)
         self.thread = threading.Thread(target=self._run, name="snmptrapmgr-nats", daemon=True)
 
     @classmethod
@@ -173,7 +174,10 @@ class NatsOutput(BusOutput):
                 break
             except Exception as exc:  # noqa: BLE001 - any failure to connect is retried
                 if first:
-                    connect_failed(self, ",".join(self.servers), await _why(self.servers[0], exc))
+                    reason = await _why(self.servers[0], exc)
+                    if reason is exc and self.last_error is not None:  # reachable: what the server said
+                        reason = self.last_error
+                    connect_failed(self, ",".join(self.servers), reason)
                     first = False
                     self.started.set()
                 await asyncio.sleep(delay)
@@ -246,7 +250,8 @@ class NatsOutput(BusOutput):
         self.log(f"{self.name}: created stream {name or 'SNMPTRAPMGR'} (file storage) for {capture}")
 
     async def _quiet(self, exc: Exception) -> None:
-        """nats-py reports each failed reconnect; the bus layer says it once."""
+        """nats-py reports each failed reconnect; the bus layer says it once (kept for that line)."""
+        self.last_error = exc
 
     async def _down(self) -> None:
         self.connected.clear()
