@@ -247,3 +247,21 @@ def test_credentials_are_passed_to_the_server(tmp_path, capfd):
         assert len(err) == 1 and "Authorization Violation" in err[0], err
     finally:
         server.stop()
+
+
+def test_a_full_spool_drops_counted_with_one_line_and_memory_stays_bounded(tmp_path, capfd):
+    port = free_port()  # nothing listens: everything goes to the spool
+    output = create(_spec([f"nats://127.0.0.1:{port}"], tmp_path, connect_timeout=0.5,
+                          spool_max_bytes=200_000))
+    try:
+        feeder = Feeder(output)
+        feeder.feed(5000)  # ~1 MB of lines for a 200 kB spool
+        assert feeder.until(lambda: output.acked() == 5000, 10)
+        counters = output.counters()
+        assert counters["spooled"] + counters["dropped"] == 5000
+        assert 0 < counters["spooled"] < 1500 and counters["spool_bytes"] <= 200_000
+        assert counters["in_flight"] == 0 and len(output.live) == 0  # nothing held in memory
+        lines = [x for x in capfd.readouterr().err.splitlines() if "dropping" in x]
+        assert len(lines) == 1 and "spool" in lines[0] and "full" in lines[0] and "counted in dropped" in lines[0]
+    finally:
+        output.close()
