@@ -265,3 +265,22 @@ def test_a_full_spool_drops_counted_with_one_line_and_memory_stays_bounded(tmp_p
         assert len(lines) == 1 and "spool" in lines[0] and "full" in lines[0] and "counted in dropped" in lines[0]
     finally:
         output.close()
+
+
+def test_message_ids_and_subjects_from_real_listen_lines():
+    from snmptrapmgr.collector.outputs.msgid import line_fields, render_subject
+
+    golden = [x for x in open(os.path.join(os.path.dirname(__file__), "data", "golden_listen.jsonl"))
+              if x.strip()]
+    ids = [message_id(x) for x in golden]
+    assert len(set(ids)) == len(set(golden)) and all(len(i) == 32 for i in ids)
+    for text in golden:
+        fields = line_fields(text)
+        assert f'"address":"{fields.source}"' in text and f'"version":"{fields.version}"' in text
+        assert f'"pdu":"{fields.pdu}"' in text
+    v6 = line(1).replace("10.0.1.1", "fe80::1")
+    assert render_subject("snmp.{version}.{pdu}.{source}", v6) == "snmp.v2c.trap.fe80__1"
+    # an inform received again later (a retransmission) keeps its id; a trap does not merge
+    assert message_id(line(5, "inform", 1)) == message_id(line(5, "inform", 2))
+    assert message_id(line(5, "trap", 1)) != message_id(line(5, "trap", 2))
+    assert message_id(line(5, "inform", 1)) != message_id(line(6, "inform", 1))
