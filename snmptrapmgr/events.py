@@ -63,6 +63,31 @@ class SNMPObject:
     def type_string(self) -> str:
         return TYPE_NAMES.get(self.obj_type, "")
 
+    # MIB names: computed on demand from the process-wide resolver (snmptrapmgr.mib.active(),
+    # the standard modules unless config("MibDirs=...") or mib.set_active() chose another),
+    # so receiving a trap never pays for them.  The import is here, not at the top: most
+    # programs never ask, and then the MIB package is never loaded.
+
+    @property
+    def name(self) -> Optional[str]:
+        """``IF-MIB::ifAdminStatus.3`` (as ``snmptranslate -OS``), or None when no MIB defines the OID."""
+        from .mib import active
+        return active().name(self.oid)
+
+    @property
+    def label(self) -> Optional[str]:
+        """The enumeration label of an INTEGER value (``down``), or None."""
+        if self.obj_type != 0x02:
+            return None
+        from .mib import active
+        return active().label(self.oid, self.native)
+
+    @property
+    def display(self) -> Optional[str]:
+        """The value as its MIB's DISPLAY-HINT reads it (or an OID value's name) when that differs; else None."""
+        from .mib import active
+        return active().display(self.oid, self.obj_type, self.native)
+
     def __iter__(self):
         return iter((self.oid, self.obj_type, self.value))
 
@@ -134,6 +159,20 @@ class _Notification:
             self._objects = tuple(SNMPObject(o, t, v) for o, t, v in self.varbinds)
         return self._objects
 
+    @property
+    def trap_name(self) -> Optional[str]:
+        """The notification's MIB name (``IF-MIB::linkDown``) from the active resolver, or None.
+
+        v1 traps are named by their RFC 3584 OID, so ``SNMPv2-MIB::coldStart`` and
+        vendor ``TRAP-TYPE``s resolve; computed when asked, never on receipt.
+        """
+        from .mib import active
+        return active().name(self._trap_name_oid())
+
+    def _trap_name_oid(self) -> str:
+        """The snmpTrapOID.0 value the name is looked up by (a v1 trap overrides it)."""
+        return self.trap_oid
+
 
 class SNMPTrapMgrTrapEventParams(_Notification):
     """A trap.  v1 traps also carry enterprise, generic/specific and the RFC 3584 OID."""
@@ -155,6 +194,9 @@ class SNMPTrapMgrTrapEventParams(_Notification):
     @rfc3584_trap_oid.setter
     def rfc3584_trap_oid(self, value: str) -> None:
         self._rfc3584_trap_oid = value
+
+    def _trap_name_oid(self) -> str:
+        return self.rfc3584_trap_oid
 
 
 class SNMPTrapMgrInformRequestEventParams(_Notification):
