@@ -8,6 +8,8 @@ action here only when its value is computed or its write does something.
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from . import settings
@@ -16,6 +18,8 @@ from .errors import ERR_NOT_PERMITTED, SNMPTrapMgrError
 from .version import __version__
 
 __all__ = ["Configurable"]
+
+log = logging.getLogger("snmptrapmgr")
 
 
 class Configurable:
@@ -109,6 +113,23 @@ class Configurable:
 
     def _action_max_engines(self, setting: settings.Setting, value: int) -> None:
         self.endpoint.receiver.cache.max_engines = value
+
+    def _action_report_limit(self, setting: settings.Setting, value: Any) -> None:
+        self.endpoint.receiver.usm.limiter.configure(setting.name, value)
+
+    def _action_mib_dirs(self, setting: settings.Setting, value: str) -> None:
+        # process-wide: the events' name properties ask snmptrapmgr.mib.active(); a file
+        # or directory that cannot be used is a note (MibProblems, and the log), as for
+        # listen --mib-dir: everything else still loads
+        from . import mib
+
+        directories = [d.strip() for d in value.split(os.pathsep) if d.strip()]
+        resolver = mib.load(directories) if directories else None
+        problems = resolver.problems if resolver is not None else []
+        mib.set_active(resolver)
+        self._config["MibProblems"] = "\n".join(f"{where}: {message}" for where, message in problems)
+        for where, message in problems:
+            log.warning("MibDirs: MIB %s: %s", where, message)
 
     def _action_show_cache(self, setting: settings.Setting, value: str) -> None:
         self._config[setting.name] = value

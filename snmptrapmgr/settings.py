@@ -38,7 +38,7 @@ Check = Optional[Callable[[Any], Optional[str]]]
 
 class Setting(NamedTuple):
     name: str
-    kind: str  # "bool", "int", "str", "hex"
+    kind: str  # "bool", "int", "float", "str", "hex"
     default: object
     read_only: bool = False
     effect: Optional[str] = None  # None: honoured; else why it has no effect here
@@ -112,6 +112,15 @@ SETTINGS = [
     Setting("MaxEngines", "int", 10000, where="action.max_engines", check=_non_negative),
     Setting("EventsPerCall", "int", 1024, check=_non_negative),
     Setting("KernelDrops", "int", 0, read_only=True, where="read.kernel_drops"),
+    # MIB names for events (SNMPObject.name/.label/.display, trap_name): vendor directories,
+    # separated by os.pathsep (":" as in net-snmp's MIBDIRS); "" = the standard modules only
+    Setting("MibDirs", "str", "", where="action.mib_dirs"),
+    Setting("MibProblems", "str", "", read_only=True),
+    # Report rate limits (security.reports.ReportLimiter): per source address, and in all
+    Setting("ReportRate", "float", 50.0, where="action.report_limit", check=_non_negative),
+    Setting("ReportBurst", "int", 50, where="action.report_limit", check=_non_negative),
+    Setting("ReportRateTotal", "float", 1000.0, where="action.report_limit", check=_non_negative),
+    Setting("ReportSources", "int", 10000, where="action.report_limit", check=_non_negative),
 ]
 
 _BY_NAME = {s.name.lower(): s for s in SETTINGS}
@@ -138,6 +147,13 @@ def parse(setting: Setting, text: str) -> object:
     elif setting.kind == "int":
         try:
             return int(text, 0)
+        except ValueError:
+            pass
+    elif setting.kind == "float":
+        try:
+            value = float(text)
+            if value == value and value not in (float("inf"), float("-inf")):
+                return value
         except ValueError:
             pass
     elif setting.kind == "hex":

@@ -38,6 +38,7 @@ class EndpointCounters(NamedTuple):
     bad_packets: int     # datagrams that became bad-packet events
     kernel_drops: int    # datagrams the kernel dropped (full receive buffer...)
     send_errors: int     # replies that could not be sent (counted, never raised)
+    reports_suppressed: int = 0  # Reports not sent: over the Report rate limits (ReportRate...)
 
 
 class Endpoint:
@@ -100,7 +101,8 @@ class Endpoint:
     def counters(self) -> EndpointCounters:
         counts = self.receiver.counters
         return EndpointCounters(counts["received"], counts["notifications"], counts["bad_packets"],
-                                self._transport.kernel_drops(), self._send_errors)
+                                self._transport.kernel_drops(), self._send_errors,
+                                self.receiver.usm.limiter.suppressed)
 
     # -------------------------------------------------------------- receive
     def process_waiting(self, limit: int, handle: Callable[[bytes, Address, bool], None],

@@ -30,7 +30,10 @@ hooks (the common case) simply skips the hook branches:
 
 A refused message leaves :meth:`USMEngine.receive` as :class:`~.interface.Rejected`
 (counted in usmStats), with a Report prepared (``reply_context``) only when the
-message was reportable and RFC 3414 calls for one -- never for a trap.
+message was reportable and RFC 3414 calls for one -- never for a trap -- and
+the :class:`~.reports.ReportLimiter` had a token for its source (a discovery
+without one comes out with ``respond`` False).  A user name over 32 octets
+is malformed (RFC 3414 2.4): rejected before discovery, never echoed.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ from .authcache import AuthCache
 from .crypto import EXTENSION_MODES, NO_EXTENSION, AuthKey, PrivKey, needs_extension
 from .interface import Rejected, USMSettings, int_or
 from .records import MAX_TIME, UserRecord
-from .reports import USM_STATS_OIDS, ReplyContext, Replies, generate_engine_id
+from .reports import MAX_USER_NAME, USM_STATS_OIDS, ReplyContext, ReportLimiter, Replies, generate_engine_id
 
 __all__ = ["USMEngine", "USM_STATS_OIDS", "generate_engine_id", "ReplyContext"]
 
@@ -87,6 +90,9 @@ class USMEngine:
         self.stats = {name: 0 for name in USM_STATS_OIDS}
         self.stats["snmpInvalidMsgs"] = 0
         self.stats["snmpUnknownPDUHandlers"] = 0
+        self.stats["snmpInASNParseErrs"] = 0
+        #: the Report rate limits (settings ReportRate, ReportBurst, ReportRateTotal, ReportSources)
+        self.limiter = ReportLimiter()
         self.replies = Replies(settings, self.stats)
         #: the last message decrypted, re-encoded with its plaintext ScopedPDU
         #: (only while settings.decrypt_log_packets is set), for on_packet_trace
@@ -129,19 +135,25 @@ class USMEngine:
                     raise Rejected(ERR_DEFECTIVE_PACKET, "encrypted ScopedPDU without privFlag")
                 level = flags & 1
                 reportable = flags & 4 != 0 and scoped.pdu.tag not in _UNREPORTABLE
+            if len(user) > MAX_USER_NAME:  # not an SnmpAdminString: malformed, never echoed back
+                stats["snmpInASNParseErrs"] += 1
+                raise Rejected(ERR_DEFECTIVE_PACKET, f"msgUserName of {len(user)} octets "
+                               f"(RFC 3414 allows {MAX_USER_NAME})")
             user_text = user.decode(settings.codec, "replace")
 
-            # 2. discovery (RFC 3414 4, 3.2 step 3)
+            # 2. discovery (RFC 3414 4, 3.2 step 3); its Report within the limiter's rates
             if not engine_id:
                 stats["usmStatsUnknownEngineIDs"] += 1
                 if not reportable:
                     raise Rejected(ERR_BAD_ENGINE_ID, "empty msgAuthoritativeEngineID")
-                context = ReplyContext(msg.msg_id, msg.max_size, user, _request_id(msg),
-                                       "usmStatsUnknownEngineIDs", now)
+                source = addr[0]
+                if self.limiter.allow(source, now):
+                    return SNMPTrapMgrDiscoveryRequestEventParams(
+                        engine_id, msg.boots, msg.time, user_text, level, source, addr[1],
+                        ReplyContext(msg.msg_id, msg.max_size, user, _request_id(msg),
+                                     "usmStatsUnknownEngineIDs", now))
                 return SNMPTrapMgrDiscoveryRequestEventParams(
-                    engine_id=engine_id, engine_boots=msg.boots, engine_time=msg.time, user=user_text,
-                    security_level=level, source_address=addr[0], source_port=addr[1],
-                    reply_context=context)
+                    engine_id, msg.boots, msg.time, user_text, level, source, addr[1], None, False)
             local = settings.local_engine_id
             authoritative = engine_id == local and bool(local)
             if level < 2 and scoped.pdu.tag == PDU_INFORM and not authoritative:
@@ -298,7 +310,7 @@ class USMEngine:
             counter = rej.counter
             if counter:
                 self.stats[counter] = self.stats.get(counter, 0) + 1
-                if rej.reportable and counter in USM_STATS_OIDS:
+                if rej.reportable and counter in USM_STATS_OIDS and self.limiter.allow(addr[0], now):
                     rej.reply_context = ReplyContext(
                         msg.msg_id, msg.max_size, msg.user, _request_id(msg), counter, now,
                         1 if rej.auth_key is not None else 0, rej.auth_key)
