@@ -163,6 +163,7 @@ class NatsOutput(BusOutput):
         self.slots = asyncio.Semaphore(MAX_BATCHES)
         delay = 0.5
         first = True
+        resets = 0
         while not self.stopping:
             try:
                 # bounded: with unlimited reconnects nats-py also retries the first connect forever
@@ -177,6 +178,10 @@ class NatsOutput(BusOutput):
                     reason = await _why(self.servers[0], exc)
                     if reason is exc and self.last_error is not None:  # reachable: what the server said
                         reason = self.last_error
+                    if isinstance(reason, (ConnectionResetError, BrokenPipeError)) and resets < 2:
+                        resets += 1  # closed before its -ERR was read (a refusal races the close): ask again
+                        await asyncio.sleep(0.1)
+                        continue
                     connect_failed(self, ",".join(self.servers), reason)
                     first = False
                     self.started.set()
