@@ -177,12 +177,11 @@ class Receiver:
             if not event.respond:
                 return None
             if event.snmp_version == 3:
-                return self.usm.inform_response(event)  # reply_context: a usm ReplyContext
+                return self.usm.inform_response(event)  # from its reply_context (a usm ReplyContext)
             pdu = encode_pdu(PDU_RESPONSE, event.request_id, event.error_status, event.error_index,
                              event.varbinds)
-            # v2c (v1 has no informs): the codec leaves the community's octets in reply_context
-            community_octets = event.reply_context
-            return encode_community_message(1, community_octets, pdu)
+            # v2c (v1 has no informs): answered with the community's octets as received
+            return encode_community_message(1, event.community_bytes, pdu)
         if isinstance(event, SNMPTrapMgrBadPacketEventParams):
             if not event.report or event.reply_context is None:
                 return None

@@ -170,7 +170,7 @@ def test_community_filter_compares_bytes(impl):
 def test_inform_keeps_raw_community(impl):
     data = encode_community_message(1, b"\xfe\xff", encode_pdu(0xA6, 5, 0, 0, []))
     event = community.CommunityDecoder().decode(data, ADDR)
-    assert event.community_bytes == event.reply_context == b"\xfe\xff"
+    assert event.community_bytes == b"\xfe\xff"
 
 
 # --------------------------------------------------------------------------- bounded caches

@@ -126,10 +126,8 @@ class CommunityDecoder:
         if tag == PDU_TRAP:
             return SNMPTrapMgrTrapEventParams(2, pdu.request_id, text, "", 0, trap_oid, uptime,
                                               address[0], address[1], varbinds, community)
-        event = SNMPTrapMgrInformRequestEventParams(2, pdu.request_id, text, "", 0, trap_oid, uptime,
-                                                    address[0], address[1], varbinds, community)
-        event.reply_context = community
-        return event
+        return SNMPTrapMgrInformRequestEventParams(2, pdu.request_id, text, "", 0, trap_oid, uptime,
+                                                   address[0], address[1], varbinds, community)
 
     def _text(self, community: bytes) -> str:
         text = community.decode(self._codec, "replace")

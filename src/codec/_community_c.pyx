@@ -119,10 +119,8 @@ cdef class CommunityDecoder:
         if tag == PDU_TRAP:
             return _Trap(2, <object>PyTuple_GET_ITEM(pdu, 1), text, "", 0, trap_oid, uptime,
                          address[0], address[1], varbinds, community)
-        event = _Inform(2, <object>PyTuple_GET_ITEM(pdu, 1), text, "", 0, trap_oid, uptime,
-                        address[0], address[1], varbinds, community)
-        event.reply_context = community
-        return event
+        return _Inform(2, <object>PyTuple_GET_ITEM(pdu, 1), text, "", 0, trap_oid, uptime,
+                       address[0], address[1], varbinds, community)
 
     cdef object _text(self, bytes community):
         text = community.decode(self._codec, "replace")
