@@ -1,4 +1,9 @@
-"""The end-to-end receiver: one SNMPTrapMgr on 127.0.0.1 with a counting on_trap handler.
+"""The end-to-end receiver: one SNMPTrapMgr on 127.0.0.1 with an application's on_trap handler.
+
+The handler does what an application does with a trap: it reads the trap OID and
+every varbind through the documented accessors (``obj_count``, ``get_obj_id(i)``,
+``get_obj_type(i)``, ``get_obj_value(i)``), then counts.  A figure only an empty
+handler reaches is not a result.
 
 Run as ``python -m bench._receiver IMPL RCVBUF`` by :mod:`bench.e2e`; IMPL is
 "cython" (the compiled modules) or "python" (the parent also sets
@@ -10,7 +15,9 @@ one per line, with one JSON line each:
 - ``reset``  zero the counters (before a sender starts) and pin the bench engine's
   boots/time again (so the prebuilt v3 datagrams stay inside the time window)
 - ``report`` wait until no datagram arrived for ``QUIET_S`` (bounded), then the counts,
-  the time from the first to the last trap and this socket's kernel drops
+  the time from the first to the last trap, this socket's kernel drops and the CPU
+  seconds this process spent since ``reset`` (getrusage: user + system; the idle
+  drain wait costs next to none), the figure that does not move with the machine's noise
 - ``memory`` VmRSS / VmHWM of this process (kB, /proc/self/status) and the sizes of the
   v3 caches (learned engines, any-engine localizations, key LRUs) with their caps
 - ``quit``
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import threading
 import time
@@ -41,6 +49,11 @@ def _memory() -> dict:
     except OSError:
         pass
     return out
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -63,6 +76,9 @@ def main() -> int:
         if state["traps"] == 0:
             state["first"] = perf()
         state["traps"] += 1
+        state["oid"] = event.trap_oid  # type: ignore[attr-defined]
+        for i in range(mgr.obj_count):
+            state["varbind"] = (mgr.get_obj_id(i), mgr.get_obj_type(i), mgr.get_obj_value(i))
 
     def on_bad_packet(event: object) -> None:
         state["bad"] += 1
@@ -88,7 +104,7 @@ def main() -> int:
 
     def received() -> int:
         return endpoint.counters().received
-    base = {"received": 0, "drops": 0}
+    base = {"received": 0, "drops": 0, "cpu_s": _cpu_s()}
     hello = {
         "port": mgr.local_port,
         "rcvbuf_requested": rcvbuf,
@@ -109,7 +125,7 @@ def main() -> int:
             cmd = line.strip()
             if cmd == "reset":
                 state.update(traps=0, first=None, last=None, bad=0, errors=0)
-                base.update(received=received(), drops=mgr.kernel_drops)
+                base.update(received=received(), drops=mgr.kernel_drops, cpu_s=_cpu_s())
                 mgr.add_engine(traffic.V3_ENGINE_ID, traffic.V3_BOOTS, traffic.V3_TIME)
                 reply({"ok": True})
             elif cmd == "report":
@@ -126,6 +142,7 @@ def main() -> int:
                        "datagrams": received() - base["received"],
                        "socket_drops": mgr.kernel_drops - base["drops"],
                        "busy_s": (last - first) if first is not None and last is not None else 0.0,
+                       "cpu_s": _cpu_s() - base["cpu_s"],
                        "drained": perf() - start < MAX_DRAIN_S})
             elif cmd == "memory":
                 sizes = cache.sizes()  # the cache's own snapshot

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import measured, report
+from . import measured, plot, report, report_collector
 
 # bench.e2e, bench.micro and bench.scenarios import snmptrapmgr: only after measured.choose()
 # decided which one (see main).
@@ -120,7 +120,7 @@ class ReplotError(ValueError):
 ROW_FIELDS = ("implementation", "name", "offered_rate", "sent", "sender_elapsed_s", "received",
               "receiver_busy_s", "bad_packets", "kernel_rcvbuf_errors")
 DERIVED = ("section", "title", "available", "actual_send_rate", "loss_pct", "processed_per_s", "ops_per_s",
-           "us_per_op", "ratio", "ratio_to", "error")
+           "us_per_op", "cpu_us_per_trap", "ratio", "ratio_to", "error")
 META_FIELDS = ("git_head", "started", "duration_s", "cpu_count")
 
 
@@ -185,7 +185,7 @@ def replot(json_path: str, png_path: str) -> int:
               file=sys.stderr)
         return 2
     Path(png_path).parent.mkdir(parents=True, exist_ok=True)
-    report.plot(sweep, png_path, title + f"; replotted from {Path(json_path).name}", named, targets5)
+    plot.plot(sweep, png_path, title + f"; replotted from {Path(json_path).name}", named, targets5)
     print(f"wrote {png_path} ({len(sweep)} sweep rows, {len(named)} collector rows from {json_path})")
     return 0
 
@@ -317,10 +317,10 @@ def main(argv: list | None = None) -> int:
         if args.only in (None, "collector"):
             scenario_rows, memory_runs, sinfo = scenarios.run(kinds, cfg, progress=log)
             print()
-            print(report.scenario_table(scenario_rows, sinfo, cfg, args.quick))
+            print(report_collector.scenario_table(scenario_rows, sinfo, cfg, args.quick))
             print()
-            print(report.memory_table(memory_runs, args.quick))
-            out["rows"] += report.scenario_json(scenario_rows) + report.memory_json(memory_runs)
+            print(report_collector.memory_table(memory_runs, args.quick))
+            out["rows"] += report.scenario_json(scenario_rows) + report_collector.memory_json(memory_runs)
             out["collector_receivers"] = sinfo
     except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as exc:
         print(f"python -m bench: {type(exc).__name__ + ': ' if not isinstance(exc, RuntimeError) else ''}{exc}",
@@ -333,9 +333,9 @@ def main(argv: list | None = None) -> int:
         print()
         print(report.target_lines(out["targets"], args.quick))
     if scenario_rows or memory_runs:
-        out["targets_issue5"] = report.targets5(e2e_rows, scenario_rows, memory_runs, cfg, args.quick)
+        out["targets_issue5"] = report_collector.targets5(e2e_rows, scenario_rows, memory_runs, cfg, args.quick)
         print()
-        print(report.target5_lines(out["targets_issue5"], args.quick, "cython" in kinds))
+        print(report_collector.target5_lines(out["targets_issue5"], args.quick, "cython" in kinds))
     errors = report.check_counts(e2e_rows + scenario_rows)
     print(f"\n({meta['elapsed_s']:.1f} s; load average at the end {meta['loadavg_end']})")
     if args.json:
@@ -345,7 +345,7 @@ def main(argv: list | None = None) -> int:
     if args.plot:
         if e2e_rows or scenario_rows:
             Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
-            report.plot(e2e_rows, args.plot, plot_title(meta), scenario_rows, out.get("targets_issue5"))
+            plot.plot(e2e_rows, args.plot, plot_title(meta), scenario_rows, out.get("targets_issue5"))
             print(f"wrote {args.plot}")
         else:
             print("--plot: no end-to-end or collector rows (--only micro), nothing plotted", file=sys.stderr)

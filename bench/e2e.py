@@ -173,6 +173,12 @@ class E2ERow:
         return (self.received - 1) / self.busy_s
 
     @property
+    def cpu_us_per_trap(self) -> float:
+        """CPU-µs the receiving process spent per trap handled (getrusage, reset to report)."""
+        cpu_s = self.extra.get("cpu_s")
+        return 1e6 * cpu_s / self.received if cpu_s is not None and self.received else 0.0
+
+    @property
     def loss_pct(self) -> float:
         return 100.0 * (self.sent - self.received) / self.sent if self.sent else 0.0
 
@@ -199,7 +205,8 @@ def one(rec: ReceiverProcess, rate: float, duration_s: float, count: int = 0, ki
                   report["busy_s"], report["bad"],
                   None if before is None or after is None else after - before,
                   {"send_errors": sender["errors"], "drained": report["drained"],
-                   "socket_drops": report.get("socket_drops"), "traffic": kind}, name)
+                   "socket_drops": report.get("socket_drops"), "traffic": kind,
+                   "cpu_s": report.get("cpu_s")}, name)
 
 
 def run(kinds: list, rates: list, duration_s: float, max_duration_s: float, max_count: int = 0,

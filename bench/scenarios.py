@@ -47,6 +47,16 @@ MAX_DRAIN_S = 40.0
 PORT_LINE = re.compile(r"listening on udp:127\.0\.0\.1:(\d+) rcvbuf=(\d+)")
 
 
+def process_cpu_s(pid: int) -> Optional[float]:
+    """User + system CPU seconds of a process so far (/proc/PID/stat), None if unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def _stopped(pid: int):
     """Context manager: the process is stopped (SIGSTOP) inside, continued after."""
     class _Stop:
@@ -71,7 +81,7 @@ def burst(rec: ReceiverProcess, count: int, kind: str = "v2c", first: int = 0, n
                   report["bad"], None if before is None or after is None else after - before,
                   {"send_errors": sender["errors"], "drained": report["drained"], "traffic": kind,
                    "socket_drops": report.get("socket_drops"), "datagrams": report.get("datagrams"),
-                   "build_s": sender.get("build_s"), "burst": True}, name)
+                   "build_s": sender.get("build_s"), "burst": True, "cpu_s": report.get("cpu_s")}, name)
 
 
 def best_burst(rec: ReceiverProcess, count: int, repeats: int, kind: str, name: str) -> E2ERow:
@@ -139,6 +149,7 @@ class ListenProcess:
         """One row: a sender at ``rate`` (0 = max), or a burst queued while listen is stopped."""
         first = take_request_ids(count)
         start_size = self.size()
+        cpu_before = process_cpu_s(self.proc.pid)
         before = rcvbuf_errors()
         sock_before = udp_socket(self.port)
         if stop_first:
@@ -181,6 +192,7 @@ class ListenProcess:
                 out, err = sender_proc.communicate()
             sender = sender_result(out, err, sender_proc.returncode)
         after = rcvbuf_errors()
+        cpu_after = process_cpu_s(self.proc.pid)
         sock_after = udp_socket(self.port)
         lines, own = count_own_lines(self.output, start_size, FIRST_REQUEST_ID + first, count)
         grown = samples[1:]
@@ -200,6 +212,7 @@ class ListenProcess:
                       {"send_errors": sender["errors"], "traffic": "v2c", "burst": stop_first,
                        "file_growth_samples": len(grown), "drained": True, "socket_drops": drops,
                        "other_lines": lines - own, "rate_from": rate_from,
+                       "cpu_s": None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
                        "request_ids": [FIRST_REQUEST_ID + first, FIRST_REQUEST_ID + first + count - 1]}, name)
 
     def close(self) -> None:

@@ -285,12 +285,12 @@ def _row(impl: str, sent: int, received: int, name: str = "", rate: float = 0):
 
 
 def test_a_row_that_received_more_than_was_sent_is_an_error_not_a_negative_loss():
-    from bench import cli, report
+    from bench import cli, report, report_collector
 
     good, bad = _row("cython", 3000, 3000, "listen_max"), _row("python", 3000, 7000, "listen_max")
     assert not good.problem and "received 7,000 of 3,000 sent" in bad.problem
     assert report.check_counts([good, bad]) == [f"snmptrapmgr listen -> file, max, pure-Python: {bad.problem}"]
-    for table in (report.scenario_table([good, bad], {}, cli.QUICK),
+    for table in (report_collector.scenario_table([good, bad], {}, cli.QUICK),
                   report.e2e_table([_row("cython", 3000, 3000, rate=20000), _row("python", 3000, 7000, rate=20000)],
                                    {}, 0.3, 0.3)):
         lines = table.splitlines()
@@ -303,10 +303,10 @@ def test_a_row_that_received_more_than_was_sent_is_an_error_not_a_negative_loss(
     assert rows[1]["error"] == bad.problem and rows[1]["loss_pct"] is None
     # never used for a target: the compiled row in error leaves the target unmeasured
     burst_good, burst_bad = _row("python", 3000, 3000, "listen_burst"), _row("cython", 3000, 7000, "listen_burst")
-    entry = next(t for t in report.targets5([], [burst_good, burst_bad], [], cli.QUICK)
+    entry = next(t for t in report_collector.targets5([], [burst_good, burst_bad], [], cli.QUICK)
                  if t["name"] == "listen_burst")
     assert entry["measured"] is None and entry["pass"] is None and "in error" in entry["why"], entry
-    assert "in error" in report.target5_lines([entry])
+    assert "in error" in report_collector.target5_lines([entry])
     # the plot and --replot leave it out
     data = {"meta": {"git_head": "x", "started": "now", "duration_s": 0.3, "cpu_count": 2},
             "rows": rows, "targets_issue5": []}
