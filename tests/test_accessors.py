@@ -80,3 +80,18 @@ def test_setters_reject_as_the_property_does(impl):
         assert err.value.code == 107
     finally:
         mgr.set_active(False)
+
+
+@pytest.mark.parametrize("getter", ["get_obj_id", "get_obj_type", "get_obj_type_string", "get_obj_value"])
+@pytest.mark.parametrize("index", [-1, 2, 10**30])
+def test_object_readers_refuse_an_index_outside_the_list(impl, getter, index):
+    from snmptrapmgr.errors import ERR_BAD_OBJECT_INDEX
+
+    mgr = SNMPTrapMgr()
+    mgr.obj_count = 2
+    mgr.set_obj_id(1, "1.3.6.1.2.1.1.5.0")
+    mgr.set_obj_value(1, b"router")
+    assert (mgr.get_obj_id(1), mgr.get_obj_value(1)) == ("1.3.6.1.2.1.1.5.0", b"router")
+    with pytest.raises(SNMPTrapMgrError) as raised:
+        getattr(mgr, getter)(index)
+    assert raised.value.code == ERR_BAD_OBJECT_INDEX and str(index) in str(raised.value)
