@@ -17,7 +17,8 @@ import os
 from types import ModuleType
 
 #: the selectors, as dotted names under the package
-ACCELERATED = ("codec.ber", "codec.oid", "codec.community", "security.keys", "security.cipher", "io.batch")
+ACCELERATED = ("codec.ber", "codec.oid", "codec.community", "security.keys", "security.cipher", "security.mac",
+               "io.batch")
 
 
 def no_extensions() -> bool:

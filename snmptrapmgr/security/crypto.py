@@ -16,10 +16,9 @@ binds the cipher functions of the :mod:`.cipher` twin active when it is built
 from __future__ import annotations
 
 import struct
-from hmac import compare_digest
 from typing import NamedTuple
 
-from . import cipher, keys  # read when a key is built (PrivKey) or a call is made (Reeder)
+from . import cipher, keys, mac  # read when a key is built (PrivKey, AuthKey) or a call is made (Reeder)
 from .hashes import DIGEST_SIZE, HASHES
 from ..errors import (
     ERR_DECRYPTION_FAILED,
@@ -141,58 +140,25 @@ def _hash_new(hash_name: str):
 # --------------------------------------------------------------------------- auth
 
 
-_IPAD = bytes(x ^ 0x36 for x in range(256))
-_OPAD = bytes(x ^ 0x5C for x in range(256))
-_ZEROS = {p.mac_length: bytes(p.mac_length) for p in AUTH_BY_NUMBER.values()}
-
-
 class AuthKey:
     """A localized authentication key with its HMAC key schedule computed once.
 
-    The HMAC inner and outer pads (RFC 2104) are hashed once into two hashlib
-    objects; each message then starts from a ``copy()`` of them, so a MAC costs
-    two state copies, the message hashing and two digests.
+    ``sign(message)`` (the MAC of a whole message whose auth-parameters octets
+    are already zeros) and ``verify(message, offset, mac)`` (check ``mac``, found
+    at ``message[offset:]``, feeding zeros in its place, without searching for it)
+    are the methods of a :class:`.mac.MacKey` of the twin active when the key is
+    built, bound here once so a per-packet call goes straight to it.
     """
 
-    __slots__ = ("protocol", "mac_length", "_inner", "_outer", "_zeros")
+    __slots__ = ("protocol", "mac_length", "sign", "verify")
 
     def __init__(self, key: bytes, auth_code: int) -> None:
         self.protocol = _auth_protocol(auth_code)
         self.mac_length = self.protocol.mac_length
-        new = _hash_new(self.protocol.hash_name)
-        key = bytes(key)
-        block = new().block_size
-        if len(key) > block:
-            key = new(key).digest()
-        key = key.ljust(block, b"\0")
-        self._inner = new(key.translate(_IPAD))
-        self._outer = new(key.translate(_OPAD))
-        self._zeros = _ZEROS[self.mac_length]  # shared: one AuthKey per engine adds up
-
-    def sign(self, message: bytes) -> bytes:
-        """MAC of a whole message whose auth-parameters octets are already zeros."""
-        inner = self._inner.copy()
-        inner.update(message)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()[: self.mac_length]
-
-    def verify(self, message: bytes, offset: int, mac: bytes) -> bool:
-        """Check ``mac``, found at ``message[offset:]``, without searching for it.
-
-        The MAC was computed with that field zeroed, so the zeros are fed in its
-        place: the octets before it, the zeros, the octets after it.
-        """
-        n = self.mac_length
-        if len(mac) != n or offset < 0 or offset + n > len(message):
-            return False
-        inner = self._inner.copy()
-        inner.update(message[:offset])
-        inner.update(self._zeros)
-        inner.update(message[offset + n :])
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return compare_digest(outer.digest()[:n], mac)
+        _hash_new(self.protocol.hash_name)  # an unknown hash is the protocol's error, as before
+        signer = mac.MacKey(self.protocol.hash_name, bytes(key), self.mac_length)
+        self.sign = signer.sign
+        self.verify = signer.verify
 
 
 # --------------------------------------------------------------- key extension
