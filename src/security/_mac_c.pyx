@@ -15,6 +15,7 @@ Python twin's class: correctness over speed.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.stdint cimport uintptr_t
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.string cimport memcpy, memset
 
 from snmptrapmgr.security import _mac_py as _twin
@@ -25,10 +26,13 @@ ctypedef int (*init_fn)(void *ctx) noexcept nogil
 ctypedef int (*update_fn)(void *ctx, const void *data, size_t length) noexcept nogil
 ctypedef int (*final_fn)(unsigned char *md, void *ctx) noexcept nogil
 
-# Larger than any of the state structs (SHA512_CTX, the largest, is 216 octets):
-# a state is only ever copied whole between our own buffers of this size.
+# Room for a state struct, with margin: OpenSSL's MD5_CTX, SHA_CTX and SHA256_CTX
+# are 92, 96 and 112 octets, SHA512_CTX (SHA-384/512) 216.  A key keeps two
+# states of its hash's size (the cache holds up to 10,000 keys per kind);
+# they are only ever copied whole between our own buffers.
 cdef enum:
-    STATE_MAX = 512
+    STATE_SMALL = 128
+    STATE_MAX = 256
     BLOCK_MAX = 128
     DIGEST_MAX = 64
 
@@ -38,6 +42,7 @@ cdef struct Hash:
     final_fn final
     size_t block
     size_t digest
+    size_t state
 
 # hash_name -> (OpenSSL symbol prefix, block size, digest size)
 _SPECS = {
@@ -99,6 +104,7 @@ cdef bint _load() except -1:
         _HASHES[i].final = <final_fn>a
         _HASHES[i].block = _SPECS[name][1]
         _HASHES[i].digest = _SPECS[name][2]
+        _HASHES[i].state = STATE_SMALL if _SPECS[name][1] == 64 else STATE_MAX
     return True
 
 
@@ -113,15 +119,23 @@ cdef class _NativeMacKey:
     """One localized key's HMAC on libcrypto's digest functions (see the module docstring)."""
 
     cdef const Hash *hash
-    cdef unsigned char inner[STATE_MAX]
-    cdef unsigned char outer[STATE_MAX]
+    cdef unsigned char *inner   # the two pad states, one allocation of 2 x hash.state
+    cdef unsigned char *outer
     cdef readonly Py_ssize_t mac_length
+
+    def __dealloc__(self):
+        PyMem_Free(self.inner)
 
     def __init__(self, hash_name, key, Py_ssize_t mac_length):
         if type(hash_name) is not str or hash_name not in _SPECS:
             raise _twin.unknown_hash(hash_name)
         self.hash = &_HASHES[_NAMES.index(hash_name)]
         cdef bytes k = _as_bytes(key)
+        PyMem_Free(self.inner)  # a second __init__ may be for another hash
+        self.inner = <unsigned char *>PyMem_Malloc(2 * self.hash.state)
+        if self.inner == NULL:
+            raise MemoryError()
+        self.outer = self.inner + self.hash.state
         cdef unsigned char pad[BLOCK_MAX]
         cdef unsigned char state[STATE_MAX]
         cdef Py_ssize_t n = PyBytes_GET_SIZE(k)
@@ -147,7 +161,7 @@ cdef class _NativeMacKey:
     cdef void _finish(self, unsigned char *state, unsigned char *md) noexcept:
         """The inner state in ``state`` -> the whole HMAC in ``md``."""
         self.hash.final(md, state)
-        memcpy(state, self.outer, STATE_MAX)
+        memcpy(state, self.outer, self.hash.state)
         self.hash.update(state, md, self.hash.digest)
         self.hash.final(md, state)
 
@@ -155,7 +169,7 @@ cdef class _NativeMacKey:
         cdef bytes m = _as_bytes(message)
         cdef unsigned char state[STATE_MAX]
         cdef unsigned char md[DIGEST_MAX]
-        memcpy(state, self.inner, STATE_MAX)
+        memcpy(state, self.inner, self.hash.state)
         self.hash.update(state, PyBytes_AS_STRING(m), PyBytes_GET_SIZE(m))
         self._finish(state, md)
         return PyBytes_FromStringAndSize(<char *>md, min(self.mac_length, <Py_ssize_t>self.hash.digest))
@@ -176,7 +190,7 @@ cdef class _NativeMacKey:
         cdef unsigned char diff = 0
         cdef Py_ssize_t i
         memset(zeros, 0, DIGEST_MAX)
-        memcpy(state, self.inner, STATE_MAX)
+        memcpy(state, self.inner, self.hash.state)
         self.hash.update(state, p, offset)
         self.hash.update(state, zeros, n)
         self.hash.update(state, p + offset + n, size - offset - n)
