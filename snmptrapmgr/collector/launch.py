@@ -2,7 +2,8 @@
 
 :mod:`snmptrapmgr.cli` only turns the command line into a way of building
 the configuration (a function, so a reload can build it again); this
-module opens, announces and runs.  Exit status: 0 after SIGINT/SIGTERM or
+module opens, announces and runs.  SIGHUP reopens the output files and reloads the configuration
+(:meth:`~.service.Collector.reopen`).  Exit status: 0 after SIGINT/SIGTERM or
 ``--duration``, 1 when a socket or output cannot be opened, 2 for a bad
 configuration.
 """
@@ -41,7 +42,7 @@ def run_listen(build_config: Callable[[], CollectorConfig], duration: Optional[f
                           f"workers={config.workers}\n")
             _notes(config, err)
             err.flush()
-        return run_workers(config, err, duration, on_bound=bound)
+        return run_workers(config, err, duration, on_bound=bound, build_config=build_config)
     try:
         outputs = [create(spec) for spec in config.output_specs()]
     except ConfigError as exc:
@@ -51,6 +52,7 @@ def run_listen(build_config: Callable[[], CollectorConfig], duration: Optional[f
         err.write(f"snmptrapmgr: cannot open {config.output}: {exc.strerror}\n")
         return 1
     collector = Collector(config, outputs, err)
+    collector.build_config = build_config  # SIGHUP builds it again
     try:
         collector.open()
     except SNMPTrapMgrError as exc:

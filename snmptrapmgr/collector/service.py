@@ -8,10 +8,22 @@ with one selector.  Each accepted trap or inform becomes its JSON line
 numbers it and hands whole batches to every output (:mod:`.outputs`).
 An inform is answered only once every output took it: its handler
 submits the pending batch before it returns, and the facade sends the
-Response after that.  :meth:`Collector.stop` (safe from a signal handler
-or another thread) makes :meth:`Collector.run` stop reading, drain what
-the kernel already queued, submit, and return.  Several processes:
-:mod:`.workers`.
+Response right after when that was enough (a file); otherwise the inform
+is held (:mod:`.answers`) and answered when the delivered watermark passes
+it (``inform_ack = "on_receive"`` answers at once instead).
+
+The receive loop returns to its other duties at least every
+:data:`TURN_SECONDS` under any load: submitting what was received (so a
+crash loses at most that), the outputs' retries and acknowledgements, held
+informs, the stats line, signals.  While more than :data:`MAX_BACKLOG`
+notifications wait for the outputs (a full disk, a broker away without a
+spool) it stops reading: the kernel's receive buffer takes the load and
+what does not fit is counted as kernel drops, instead of memory growing.
+SIGHUP reopens the file outputs (log rotation) and, given a way to build
+the configuration again, reloads it (:meth:`Collector.reload`).
+:meth:`Collector.stop` (safe from a signal handler or another thread) makes
+:meth:`Collector.run` stop reading, drain what the kernel already queued,
+submit, and return.  Several processes: :mod:`.workers`.
 """
 
 from __future__ import annotations
@@ -25,9 +37,12 @@ import time
 from time import time as _now
 from typing import Any, Callable, Optional, Sequence, TextIO
 
+from ..errors import SNMPTrapMgrError
 from ..events import SNMPTrapMgrInformRequestEventParams
 from ..trapmgr import SNMPTrapMgr
-from .config import DEFAULT_RCVBUF, CollectorConfig  # DEFAULT_RCVBUF: bench.e2e imports it from here
+from .acl import build_acl, community_set
+from .answers import HeldInforms
+from .config import DEFAULT_RCVBUF, CollectorConfig, ConfigError  # DEFAULT_RCVBUF: bench.e2e imports it
 from .delivery import Delivery
 from .outputs import Output, create
 from .schema import format_notification
@@ -38,11 +53,10 @@ __all__ = ["Collector", "DEFAULT_RCVBUF"]
 
 #: bad packets shown on stderr between two stats lines (the rest are counted)
 BAD_PACKETS_SHOWN = 20
-
-
-def _community_key(event: Any) -> bytes:
-    """The community octets as received (from the text when the event does not carry them)."""
-    return event.community_bytes or event.community.encode("utf-8", "surrogateescape")
+#: the longest the loop keeps reading before it submits, polls and looks at signals and stats
+TURN_SECONDS = 0.1
+#: notifications waiting for the outputs beyond which the loop stops reading the sockets
+MAX_BACKLOG = 131_072
 
 
 class Collector:
@@ -64,8 +78,17 @@ class Collector:
         self._wake_r = self._wake_w = -1
         self._bad_reported = 0
         self._bad_suppressed = 0
-        self._acl = self._build_acl()
+        self._acl = build_acl(config)
         self._respond = config.respond_informs
+        self._ack_on_receive = getattr(config, "inform_ack", "after_output") == "on_receive"
+        self.held = HeldInforms(self.log)
+        self._paused = False
+        self._hup = False
+        #: builds the configuration again on SIGHUP (set by whoever built the first one)
+        self.build_config: Optional[Callable[[], CollectorConfig]] = None
+        #: given the counters about once a second and with every stats line (a worker's parent reads them)
+        self.on_stats: Optional[Callable[[dict], None]] = None
+        self._published = 0.0
         self._names = config.load_mibs()  # None with --numeric
         self._on_trap = self._trap_handler()
         mode, note = compatibility_mode_for(config.users, config.compatibility_mode)
@@ -74,46 +97,11 @@ class Collector:
             config.notes.append(note)
 
     # ------------------------------------------------------------- setup
-    def _build_acl(self) -> Optional[Callable[[Any], bool]]:
-        """The checks the receiver's community filter cannot make: per-source/OID communities, authUser."""
-        communities = self.config.communities
-        levels = self.config.user_levels
-        plain = None
-        restricted: dict = {}
-        if communities is not None:
-            plain = set()
-            for spec in communities:
-                name = spec.community.encode("utf-8")
-                if spec.networks is None and not spec.oid:
-                    plain.add(name)
-                else:
-                    restricted.setdefault(name, []).append(spec)
-        if not restricted and not levels:
-            return None
-
-        def allowed(event: Any) -> bool:
-            if event.snmp_version == 3:
-                if not levels:
-                    return True
-                need = levels.get(event.user)
-                return need is not None and event.security_level >= need
-            if plain is None:
-                return True
-            community = _community_key(event)
-            if community in plain:
-                return True
-            specs = restricted.get(community)
-            return bool(specs) and any(s.allows(event.source_address, event.trap_oid) for s in specs)
-
-        return allowed
-
     def open(self, listen: Optional[list] = None) -> list:
         """Bind every listen address; return [(host, port)] actually bound."""
         config = self.config
         bound = []
-        communities = None
-        if config.communities is not None:
-            communities = {spec.community.encode("utf-8") for spec in config.communities}
+        communities = community_set(config)
         for host, port in (listen or config.listen or [("0.0.0.0", 162)]):
             mgr = SNMPTrapMgr()
             if ":" in host:
@@ -131,13 +119,13 @@ class Collector:
                 mgr.add_user(user.name, user.engine_id, user.auth_protocol, user.auth_password,
                              user.priv_protocol, user.priv_password)
             mgr.on_trap = self._on_trap
-            mgr.on_inform_request = self._on_inform
+            mgr.on_inform_request = self._inform_handler(mgr)
             mgr.on_bad_packet = self._on_bad_packet
             mgr.on_discovery_request = self._on_discovery
             mgr.activate()
             self.managers.append(mgr)
             bound.append((host, mgr.local_port))
-        self.counters.watch(self.managers, self.delivery)
+        self.counters.watch(self.managers, self.delivery, self.held)
         self.delivery.open(self.wake)
         return bound
 
@@ -180,18 +168,26 @@ class Collector:
 
         return on_trap
 
-    def _on_inform(self, event: SNMPTrapMgrInformRequestEventParams) -> None:
-        """Answered (the facade sends the Response after this returns) only once every output took it."""
-        event.respond = False
-        acl = self._acl
-        if acl is not None and not acl(event):
-            self._reject()
-            return
-        delivery = self.delivery
-        delivery.add(format_notification(event, _now(), self._names), event)
-        if self._respond and delivery.take_now(delivery.end - 1):
-            event.respond = True
-            self.counters.responses_sent += 1
+    def _inform_handler(self, mgr: SNMPTrapMgr) -> Callable[[Any], None]:
+        """The on_inform_request handler of ``mgr`` (a held inform is answered through it)."""
+        def on_inform(event: SNMPTrapMgrInformRequestEventParams) -> None:
+            # answered by the facade right after this returns only if respond is set here
+            event.respond = False
+            acl = self._acl
+            if acl is not None and not acl(event):
+                self._reject()
+                return
+            delivery = self.delivery
+            delivery.add(format_notification(event, _now(), self._names), event)
+            if not self._respond:
+                return
+            seq = delivery.end - 1
+            if self._ack_on_receive or delivery.take_now(seq):
+                event.respond = True
+                self.counters.responses_sent += 1
+            else:
+                self.held.hold(seq, mgr, event)
+        return on_inform
 
     def _on_bad_packet(self, event: Any) -> None:
         counters = self.counters
@@ -223,6 +219,15 @@ class Collector:
             except OSError:
                 pass
 
+    def log(self, text: str) -> None:
+        self.err.write(f"snmptrapmgr{self.label}: {text}\n")
+        self.err.flush()
+
+    def hangup(self) -> None:
+        """Reopen files and reload the configuration soon (safe from a signal handler)."""
+        self._hup = True
+        self.wake()
+
     def stop(self) -> None:
         """Stop reading soon (safe from a signal handler or another thread)."""
         self._stop = True
@@ -231,6 +236,7 @@ class Collector:
     def install_signal_handlers(self) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: self.stop())
+        signal.signal(signal.SIGHUP, lambda *_: self.hangup())
 
     def run(self, duration: Optional[float] = None) -> None:
         """Serve until stop() or ``duration``; then drain what the kernel queued and submit."""
@@ -258,7 +264,7 @@ class Collector:
                         self.report_stats()
                         next_stats += interval * max(1, math.ceil((now - next_stats) / interval))
                     timeout = min(timeout, max(0.0, next_stats - now))
-                for key, _ in selector.select(timeout):
+                for key, _ in selector.select(timeout if not self._paused else min(timeout, TURN_SECONDS)):
                     mgr = key.data
                     if mgr is None:
                         try:
@@ -266,16 +272,98 @@ class Collector:
                         except OSError:
                             pass
                         continue
-                    while mgr.process_waiting() and not self._stop:
+                    if self._paused:
+                        continue
+                    end = time.monotonic() + TURN_SECONDS
+                    while mgr.process_waiting() and not self._stop and time.monotonic() < end:
                         pass
-                self.flush()
-                self.delivery.poll()
+                self.turn()
+                if self._paused:
+                    time.sleep(TURN_SECONDS / 2)  # the sockets stay readable: do not spin on them
+                if self._hup:
+                    self._hup = False
+                    self.reopen()
             self.drain()
         finally:
             selector.close()
             os.close(self._wake_r)
             os.close(self._wake_w)
             self._wake_r = self._wake_w = -1
+
+    def turn(self) -> None:
+        """What the loop does between reads: submit, poll the outputs, answer held informs, pause."""
+        delivery = self.delivery
+        self.flush()
+        delivery.poll()
+        delivered = delivery.delivered()
+        if self.held:
+            self.counters.responses_sent += self.held.answer_due(delivered)
+        if self.on_stats is not None and time.monotonic() - self._published >= 1.0:
+            self._published = time.monotonic()
+            self.on_stats(self.stats())
+        backlog = delivery.end - delivered
+        if not self._paused and backlog > MAX_BACKLOG:
+            self._paused = True
+            self.log(f"{backlog:,} notifications wait for the outputs: not reading until they catch "
+                     "up (the kernel's receive buffer takes the load; what does not fit is counted "
+                     "as kernel_drops)")
+        elif self._paused and backlog <= MAX_BACKLOG // 2:
+            self._paused = False
+            self.log("the outputs caught up: reading again")
+
+    def reopen(self) -> None:
+        """SIGHUP: reopen the file outputs, then reload the configuration if it can be built again."""
+        for output in self.delivery.outputs:
+            try:
+                output.reopen()
+            except OSError as exc:
+                self.log(f"cannot reopen {getattr(output, 'path', output.type_name)}: {exc.strerror or exc}; "
+                         "still writing where it was")
+        if self.build_config is not None:
+            self.reload()
+
+    def reload(self) -> None:
+        """SIGHUP: build the configuration again and apply it; one that does not load changes nothing."""
+        assert self.build_config is not None
+        try:
+            config = self.build_config()
+            note = self.apply(config)
+        except (ConfigError, OSError, SNMPTrapMgrError) as exc:
+            self.log(f"reload: the configuration does not load, the running one stays: {exc}")
+            return
+        self.log("reload: configuration reloaded (communities, v3 users, MIB directories)" + note)
+
+    def apply(self, config: CollectorConfig) -> str:
+        """Communities, v3 users and their levels, MIB names of ``config``, on the open sockets.
+
+        What needs new sockets or new outputs (listen addresses, workers, outputs,
+        receive buffer) keeps running as it is: the returned note names it.
+        """
+        names = config.load_mibs()
+        old = self.config
+        for mgr in self.managers:
+            for user in old.users:
+                mgr.remove_user(user.name, user.engine_id)
+        for mgr in self.managers:
+            mgr.endpoint.communities = community_set(config)
+            for user in config.users:
+                mgr.add_user(user.name, user.engine_id, user.auth_protocol, user.auth_password,
+                             user.priv_protocol, user.priv_password)
+            mgr.config(f"CompatibilityMode={compatibility_mode_for(config.users, config.compatibility_mode)[0]}")
+        self.config = config
+        self._acl = build_acl(config)
+        self._names = names
+        self._respond = config.respond_informs
+        self._ack_on_receive = getattr(config, "inform_ack", "after_output") == "on_receive"
+        self._on_trap = self._trap_handler()
+        for mgr in self.managers:
+            mgr.on_trap = self._on_trap
+        kept = [what for what, same in (("listen addresses", config.listen == old.listen),
+                                        ("workers", config.workers == old.workers),
+                                        ("outputs", config.output_specs() == old.output_specs()),
+                                        ("receive buffer", config.receive_buffer == old.receive_buffer))
+                if not same]
+        return f"; unchanged until a restart: {', '.join(kept)}" if kept else ""
 
     def drain(self, limit_seconds: float = 10.0) -> None:
         """Process every datagram the kernel already queued, then submit."""
@@ -287,14 +375,25 @@ class Collector:
                 while mgr.process_waiting():
                     busy = True
         self.flush()
+        self.delivery.poll()
+        if self.held:
+            self.counters.responses_sent += self.held.answer_due(self.delivery.delivered())
 
     def stats(self) -> dict:
         return self.counters.as_dict()
 
     def report_stats(self, final: bool = False) -> dict:
         values = self.stats()
+        if self.on_stats is not None:
+            self.on_stats(values)
         label = ("final" if final else "stats") + self.label
         self.err.write(format_line(values, label))
+        for output in self.delivery.outputs:
+            extra = output.counters()
+            if extra:
+                name = getattr(output, "name", "") or getattr(output, "path", "") or output.type_name
+                self.err.write(f"snmptrapmgr {label} output {name}: "
+                               + " ".join(f"{k}={v}" for k, v in extra.items()) + "\n")
         if self._bad_suppressed:
             self.err.write(f"snmptrapmgr{self.label}: {self._bad_suppressed} more bad packets not shown\n")
             self._bad_suppressed = 0
@@ -306,6 +405,8 @@ class Collector:
         """Submit what is pending, wait (bounded) for the outputs, close sockets and outputs."""
         try:
             self.delivery.flush(timeout)
+            if self.held:
+                self.counters.responses_sent += self.held.answer_due(self.delivery.delivered())
         finally:
             for mgr in self.managers:
                 mgr.deactivate()

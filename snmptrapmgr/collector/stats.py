@@ -32,13 +32,14 @@ AUTH_FAILURE_CODES = frozenset((
 ))
 
 FIELDS = ("received", "delivered", "bad_packets", "auth_failures", "reports_sent",
-          "responses_sent", "kernel_drops")
+          "responses_sent", "kernel_drops", "informs_unanswered")
 
 
 class Counters:
     """Counters of one collector process (one or more listening managers)."""
 
-    __slots__ = ("auth_failures", "reports_sent", "responses_sent", "rejected", "managers", "delivery")
+    __slots__ = ("auth_failures", "reports_sent", "responses_sent", "rejected", "managers", "delivery",
+                 "held")
 
     def __init__(self) -> None:
         self.auth_failures = 0   # bad packets with an auth code, plus collector ACL rejections
@@ -47,11 +48,14 @@ class Counters:
         self.rejected = 0        # notifications dropped by the collector's ACLs (also auth failures)
         self.managers: list = []
         self.delivery: Any = None
+        self.held: Any = None
 
-    def watch(self, managers: Iterable[Any], delivery: Any) -> None:
-        """Read received/bad/drops from ``managers``' endpoints and delivered from ``delivery``."""
+    def watch(self, managers: Iterable[Any], delivery: Any, held: Any = None) -> None:
+        """Read received/bad/drops from ``managers``' endpoints, delivered from ``delivery``,
+        informs never answered from ``held`` (:class:`~.answers.HeldInforms`)."""
         self.managers = list(managers)
         self.delivery = delivery
+        self.held = held
 
     def as_dict(self) -> dict:
         received = bad = drops = 0
@@ -68,6 +72,7 @@ class Counters:
             "reports_sent": self.reports_sent,
             "responses_sent": self.responses_sent,
             "kernel_drops": drops,
+            "informs_unanswered": self.held.unanswered if self.held is not None else 0,
         }
 
 

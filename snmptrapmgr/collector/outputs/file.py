@@ -4,45 +4,93 @@ Each batch is one write(2) of whole lines (a file is opened O_APPEND), so a
 reader never sees half a batch from a live writer.  With a ``lock``
 (shared by worker processes) a batch is written under it, so lines from
 several processes never interleave, even on a pipe.  Taken durably =
-write(2) returned for the whole batch: :meth:`FileOutput.acked` then
-passes it.  What a failed write left unwritten stays here and goes first
-in the next submit or poll, so the watermark never skips a line and no
-line is written twice; the error is raised to the caller.
+write(2) returned for the whole batch (and fsync(2), with ``fsync``):
+:meth:`FileOutput.acked` then passes it.
+
+A write that fails (a full disk, a quota, an I/O error) keeps what it could
+not write, first in line for the next submit or poll, so the watermark never
+skips a line and no line is written twice; it is counted, said once per
+episode (and once more when writing works again), and never raised: the
+collector keeps receiving, holds the informs that are not stored (their
+senders retry) and stops reading when too much is waiting
+(:attr:`~snmptrapmgr.collector.delivery.Delivery.backlog`).
+
+A file that does not end in a newline (a torn line left by a crash) gets
+one before the first record, at open and at every reopen, so a torn line is
+never glued to the next record.  :meth:`FileOutput.reopen` (SIGHUP) opens the
+path again: after logrotate's ``create`` the lines go to the new file.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+import time
 from typing import Any, Mapping, Optional
 
 from .base import Batch, Output
 
-__all__ = ["FileOutput"]
+__all__ = ["FileOutput", "DEFAULT_MODE"]
+
+#: permissions of a file the output creates (before the umask): the owner writes, its group reads
+DEFAULT_MODE = 0o640
+
+
+def _error_text(exc: OSError) -> str:
+    name = errno.errorcode.get(exc.errno or 0, "")
+    return f"{exc.strerror or exc}" + (f" ({name})" if name else "")
 
 
 class FileOutput(Output):
-    """Appends to ``path`` (created 0644), or writes to stdout for ``-``."""
+    """Appends to ``path`` (created with ``mode``), or writes to stdout for ``-``."""
 
     type_name = "file"
 
-    def __init__(self, path: str = "-", lock: Any = None) -> None:
+    def __init__(self, path: str = "-", lock: Any = None, mode: int = DEFAULT_MODE,
+                 fsync: bool = False) -> None:
         super().__init__()
         self.path = path
-        if path in ("-", ""):
-            self.fd = sys.stdout.fileno()
-            self.owned = False
-        else:
-            self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            self.owned = True
+        self.mode = mode
+        self.fsync = fsync
         self.lock = lock
+        self.fd = -1
+        self.owned = False
         self.taken = 0             # the watermark: every line numbered below was written
         self.unwritten: Optional[memoryview] = None  # what a failed write left ...
         self.unwritten_end = 0                       # ... and the number after its last line
+        self.write_errors = 0      # failed write(2)/fsync(2) calls
+        self.failing_since: Optional[float] = None   # the current episode of failed writes
+        self.fd = self._open()
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], **context: Any) -> "FileOutput":
-        return cls(str(spec.get("path") or "-"), context.get("lock"))
+        return cls(str(spec.get("path") or "-"), context.get("lock"),
+                   int(spec.get("mode", DEFAULT_MODE)), bool(spec.get("fsync", False)))
+
+    @staticmethod
+    def log(text: str) -> None:
+        sys.stderr.write(f"snmptrapmgr: {text}\n")
+        sys.stderr.flush()
+
+    def _open(self) -> int:
+        """The descriptor to write to; a file not ending in a newline gets one (a torn last line)."""
+        if self.path in ("-", ""):
+            self.owned = False
+            return sys.stdout.fileno()
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, self.mode)
+        self.owned = True
+        try:
+            size = os.fstat(fd).st_size
+            if size:
+                with open(self.path, "rb") as reader:
+                    reader.seek(size - 1)
+                    torn = reader.read(1) != b"\n"
+                if torn:
+                    os.write(fd, b"\n")
+        except OSError:
+            pass  # a file we cannot read back (or a full disk): the first write says what is wrong
+        return fd
 
     def submit(self, batch: Batch) -> None:
         data = "".join(batch.lines).encode("utf-8", "surrogateescape")
@@ -53,17 +101,32 @@ class FileOutput(Output):
         self._write_unwritten()
 
     def poll(self) -> None:
-        """Write what a failed write left (raises again if it fails again)."""
+        """Write what a failed write left (at most one attempt per call)."""
         if self.unwritten is not None:
             self._write_unwritten()
 
     def _write_unwritten(self) -> None:
-        if self.lock is not None:
-            with self.lock:
+        try:
+            if self.lock is not None:
+                with self.lock:
+                    self._write_all()
+            else:
                 self._write_all()
-        else:
-            self._write_all()
+            if self.fsync and self.owned:
+                os.fsync(self.fd)
+        except OSError as exc:
+            self.write_errors += 1
+            if self.failing_since is None:
+                self.failing_since = time.monotonic()
+                kept = len(self.unwritten) if self.unwritten is not None else 0
+                self.log(f"cannot write {self.path}: {_error_text(exc)}; keeping {kept:,} octets "
+                         f"and retrying (informs are not acknowledged until they are written)")
+            return
         self.taken = self.unwritten_end
+        if self.failing_since is not None:
+            self.log(f"writing {self.path} again after {time.monotonic() - self.failing_since:.1f} s "
+                     f"({self.write_errors:,} failed writes so far)")
+            self.failing_since = None
 
     def _write_all(self) -> None:
         view = self.unwritten
@@ -81,6 +144,26 @@ class FileOutput(Output):
 
     def acked(self) -> int:
         return self.taken
+
+    def flush(self, timeout: float) -> bool:
+        """Retry a kept batch until it is written or ``timeout`` passes (a clean stop)."""
+        end = time.monotonic() + timeout
+        while self.unwritten is not None and time.monotonic() < end:
+            self._write_unwritten()
+            if self.unwritten is not None:
+                time.sleep(0.05)
+        return self.unwritten is None
+
+    def reopen(self) -> None:
+        """Open the path again (SIGHUP after a log rotation); stdout stays as it is."""
+        if not self.owned:
+            return
+        fd = self._open()
+        os.close(self.fd)
+        self.fd = fd
+
+    def counters(self) -> dict:
+        return {"write_errors": self.write_errors} if self.write_errors else {}
 
     def close(self) -> None:
         if self.owned:
