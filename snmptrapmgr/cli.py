@@ -23,6 +23,7 @@ from .collector.config import (
     apply_snmptrapd_conf,
     config_from_toml,
     load_toml,
+    parse_output_url,
 )
 from .collector.launch import run_listen
 from .collector.snmptrapd_conf import CommunitySpec, parse_address
@@ -48,8 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--port", type=int, default=None, help="UDP port (default 162; 0 picks a free one)")
     listen.add_argument("--community", action="append", default=None,
                         help="accept only this community (repeatable; default: any)")
-    listen.add_argument("--output", "-o", metavar="FILE", default=None,
-                        help="append JSON lines to FILE (default: stdout)")
+    listen.add_argument("--output", "-o", metavar="FILE|URL", action="append", default=None,
+                        help="append JSON lines to FILE ('-': stdout, the default), or publish to "
+                             "nats://HOST:PORT/SUBJECT or kafka://HOST:PORT/TOPIC (repeatable: every one "
+                             "gets every notification)")
+    listen.add_argument("--inform-ack", choices=("after_output", "on_receive"), default=None,
+                        help="answer an inform once every output stored it (default) or on receipt")
+    listen.add_argument("--fsync", action="store_true", default=None,
+                        help="fsync(2) file outputs before acknowledging (slower; survives a power loss)")
     listen.add_argument("--no-inform-response", action="store_true", help="do not acknowledge informs")
     listen.add_argument("--compatibility-mode", type=int, choices=(0, 1, 2), default=None,
                         help="AES-192/256 key extension: 0 Reeder, 1 Blumenthal, 2 try both "
@@ -94,7 +101,11 @@ def _build_config(args: argparse.Namespace) -> CollectorConfig:
     if args.community:
         config.communities = [CommunitySpec(c, origin="--community") for c in args.community]
     if args.output is not None:
-        config.output = args.output
+        config.outputs = [parse_output_url(value) for value in args.output]
+    if args.inform_ack is not None:
+        config.inform_ack = args.inform_ack
+    if args.fsync:
+        config.fsync = True
     if args.no_inform_response:
         config.respond_informs = False
     if args.compatibility_mode is not None:

@@ -220,3 +220,36 @@ def test_workers_each_publish_with_a_spool_of_their_own(tmp_path):
             proc.kill()
             proc.wait(10)
         server.stop()
+
+
+def test_listen_command_line_publishes_to_nats_and_a_file_at_once(tmp_path):
+    """``--output nats://HOST:PORT/SUBJECT --output FILE``: the real CLI, fan-out, informs answered."""
+    import os
+    import sys
+
+    server = NatsServer(str(tmp_path / "store")).start()
+    port = free_port()
+    out = tmp_path / "traps.jsonl"
+    err = open(tmp_path / "listen.err", "w+")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen([sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port",
+                             str(port), "--output", f"{server.url}/snmp.traps", "--output", str(out)],
+                            stderr=err, stdout=subprocess.DEVNULL, cwd=str(tmp_path),
+                            env={**os.environ, "PYTHONPATH": root})
+    try:
+        assert _wait(lambda: "listening on" in open(tmp_path / "listen.err").read(), 20)
+        results: dict = {}
+        informs = _informs(port, 5, 1.0, results)
+        assert send_traps(port, 500, 2000).wait(30) == 0
+        informs.join(60)
+        assert results == dict.fromkeys(range(5), 0)  # answered once the stream and the file had them
+        got = read_stream([server.url], STREAM, 505, timeout=30)
+        assert len(got) == 505
+        assert _wait(lambda: out.read_text().count("\n") == 505, 20)
+        assert sorted(json.loads(data)["request_id"] for data, _ in got) == \
+            sorted(json.loads(line)["request_id"] for line in out.read_text().splitlines())
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+        err.close()
+        server.stop()

@@ -318,7 +318,26 @@ def _listen_once(*args):
 
 @pytest.mark.parametrize("toml, words", [
     ('listen = "127.0.0.1:99999"\n', "bad port in '127.0.0.1:99999'"),
-    ('workers = "many"\n', "workers must be a number"),
+    ('workers = "many"\n', "workers: expected an integer, not 'many'"),
+    # issue 14: values TOML reads as another kind are errors naming the key, never misread
+    ('communities = "public"\n', "communities: expected a list, not 'public'"),
+    ('inform_response = "false"\n', "inform_response: expected true or false, not 'false'"),
+    ('workers = 1.5\n', "workers: expected an integer, not 1.5"),
+    ('workers = 1180591620717411303424\n', "workers: 1180591620717411303424 is over the most allowed, 256"),
+    ('listen = 162\n', "listen: expected a string or a list, not 162"),
+    ('stats_interval = nan\n', "stats_interval: expected a finite number"),
+    ('stats_interval = -5\n', "stats_interval: -5 is below the least allowed, 0"),
+    ('stats_interval = 1e-9\n', "stats_interval: at least 0.1 s (or 0 for none)"),
+    ('max_engines = 4611686018427387904\n', "max_engines: 4611686018427387904 is over the most allowed"),
+    ('receive_buffer = 9223372036854775807\n', "receive_buffer: 9223372036854775807 is over the most allowed"),
+    ('receive_buffer = inf\n', "receive_buffer: expected an integer, not inf"),
+    ('outputs = "x.jsonl"\n', "unknown key 'outputs' (did you mean 'output'?)"),
+    ('inform_ack = "later"\n', "inform_ack: 'later' is not one of 'after_output', 'on_receive'"),
+    ('file_mode = "rw-r-----"\n', "file_mode: octal permissions like \"0640\""),
+    ('output = "nats://127.0.0.1/snmp"\n', "'127.0.0.1' is not HOST:PORT"),
+    ('output = "kafka://127.0.0.1:9092"\n', "kafka://HOST:PORT/TOPIC"),
+    ('output = "mqtt://127.0.0.1:1883/t"\n', "unknown scheme 'mqtt'"),
+    ('a = ' + '[' * 3000 + ']' * 3000 + '\n', "nested too deeply to read"),
     ('snmptrapd_conf = "/nonexistent/snmptrapd.conf"\n', "cannot read /nonexistent/snmptrapd.conf"),
     ('[user]\nname = "u"\nauth = "SHA"\n', "auth_password missing"),
 ])

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from snmptrapmgr.collector.config import CollectorConfig, ConfigError, apply_snmptrapd_conf, config_from_toml
+from snmptrapmgr.collector.config import (CollectorConfig, ConfigError, apply_snmptrapd_conf, config_from_toml,
+                                         parse_output_url)
 from snmptrapmgr.collector.snmptrapd_conf import compatibility_mode_for, parse_snmptrapd_conf
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
@@ -122,7 +123,9 @@ def test_toml_config(tmp_path):
     lab = config.communities[1]
     assert lab.allows("10.1.2.3", "1.3.6.1.4.1.9.9.1") and not lab.allows("10.1.2.3", "1.3.6.1.4.1.8")
     assert config.compatibility_mode == 2 and not config.respond_informs
-    assert config.output.endswith("t.jsonl") and config.workers == 2 and config.stats_interval == 5
+    assert config.output_specs() == [{"type": "file", "path": str(tmp_path / "t.jsonl"), "fsync": False,
+                                      "mode": 0o640}]
+    assert config.workers == 2 and config.stats_interval == 5
     assert config.users[0].engine_id == b"" and config.users[1].engine_id == bytes.fromhex("8000000001020304")
     with pytest.raises(ConfigError):
         config_from_toml({"lisen": []})
@@ -130,3 +133,31 @@ def test_toml_config(tmp_path):
         config_from_toml({"user": [{"name": "x", "auth": "SHA"}]})
     with pytest.raises(ConfigError):
         config_from_toml({"user": [{"name": "x", "auth": "SHA", "auth_password": "p" * 8, "priv": "XX"}]})
+
+
+@pytest.mark.parametrize("text, spec", [
+    ("-", {"type": "file", "path": "-"}),
+    ("/var/log/t.jsonl", {"type": "file", "path": "/var/log/t.jsonl"}),
+    ("file:///var/log/t%20x.jsonl", {"type": "file", "path": "/var/log/t x.jsonl"}),
+    ("nats://127.0.0.1:4222/snmp.traps", {"type": "nats", "servers": ["nats://127.0.0.1:4222"],
+                                          "subject": "snmp.traps"}),
+    ("nats://a:4222,b:4223/snmp.{version}", {"type": "nats", "servers": ["nats://a:4222", "nats://b:4223"],
+                                             "subject": "snmp.{version}"}),
+    ("kafka://k1:9092,k2:9092/traps", {"type": "kafka", "bootstrap_servers": "k1:9092,k2:9092", "topic": "traps"}),
+])
+def test_output_urls(text, spec):
+    assert parse_output_url(text) == spec
+
+
+def test_output_tables_and_toml_settings(tmp_path):
+    data = {"output": [{"type": "file", "path": "a.jsonl"}, "nats://127.0.0.1:4222/s",
+                       {"type": "kafka", "bootstrap_servers": "127.0.0.1:9092", "topic": "t"}],
+            "fsync": True, "file_mode": "0600", "inform_ack": "on_receive"}
+    config = config_from_toml(data, "t.toml")
+    assert [s["type"] for s in config.output_specs()] == ["file", "nats", "kafka"]
+    assert config.output_specs()[0] == {"type": "file", "path": "a.jsonl", "fsync": True, "mode": 0o600}
+    assert config.inform_ack == "on_receive"
+    with pytest.raises(ConfigError, match=r"t.toml: output\[1\]: an output is a path, a URL or a table"):
+        config_from_toml({"output": ["a", 5]}, "t.toml")
+    with pytest.raises(ConfigError, match=r"type = \"file\", \"nats\" or \"kafka\" is missing"):
+        config_from_toml({"output": [{"path": "a"}]}, "t.toml")

@@ -199,4 +199,4 @@ def test_toml_numeric_and_mib_dirs(tmp_path, monkeypatch):
     run = subprocess.run([sys.executable, "-m", "snmptrapmgr", "listen", "--config", str(config), "--port", "0"],
                          capture_output=True, text=True, timeout=DEADLINE, cwd=str(tmp_path),
                          env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(__file__))})
-    assert run.returncode == 2 and "numeric is true or false" in run.stderr and "Traceback" not in run.stderr
+    assert run.returncode == 2 and "numeric: expected true or false, not 1" in run.stderr and "Traceback" not in run.stderr

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..mib import load as load_mib_names
+from .options import ConfigError, Option, check_table
+from .output_spec import output_tables, parse_output_url
 from .snmptrapd_conf import (
     AUTH_PROTOCOLS,
     PRIV_PROTOCOLS,
@@ -25,14 +27,33 @@ from .snmptrapd_conf import (
 )
 
 __all__ = ["CollectorConfig", "ConfigError", "DEFAULT_RCVBUF", "load_toml", "config_from_toml",
-           "apply_snmptrapd_conf"]
+           "apply_snmptrapd_conf", "parse_output_url", "TOP_LEVEL"]
 
 #: receive buffer asked for by default (SO_RCVBUFFORCE as root, else capped at rmem_max)
 DEFAULT_RCVBUF = 64 << 20
 
 
-class ConfigError(ValueError):
-    """A configuration the collector cannot start with; the message says what to fix."""
+#: the top-level keys of the TOML file: kind, bounds, choices (checked before anything is read)
+TOP_LEVEL = [
+    Option("listen", (str, list), item=str, meaning="HOST:PORT addresses to bind"),
+    Option("communities", list, item=str, meaning="accepted v1/v2c communities"),
+    Option("community", (dict, list), meaning="[[community]] tables (name, source, oid)"),
+    Option("user", (dict, list), meaning="[[user]] tables (SNMPv3 users)"),
+    Option("users", (dict, list), meaning="same as user"),
+    Option("compatibility_mode", int, choices=(0, 1, 2), meaning="AES-192/256 key extension"),
+    Option("output", (str, dict, list), meaning="a path, a URL, or [[output]] tables"),
+    Option("inform_response", bool, meaning="acknowledge informs"),
+    Option("inform_ack", str, choices=("after_output", "on_receive"), meaning="when informs are answered"),
+    Option("workers", int, minimum=1, maximum=256, meaning="processes sharing the port"),
+    Option("stats_interval", float, minimum=0, maximum=86400, meaning="seconds between stats lines"),
+    Option("receive_buffer", int, minimum=4096, maximum=(1 << 31) - 1, meaning="SO_RCVBUF to ask for"),
+    Option("max_engines", int, minimum=1, maximum=10_000_000, meaning="learned SNMPv3 engines kept"),
+    Option("snmptrapd_conf", str, meaning="a net-snmp snmptrapd.conf to import"),
+    Option("numeric", bool, meaning="no MIB names"),
+    Option("mib_dirs", list, item=str, meaning="vendor MIB directories"),
+    Option("fsync", bool, meaning="fsync(2) file outputs before acknowledging"),
+    Option("file_mode", str, meaning="permissions of a created output file (octal)"),
+]
 
 
 @dataclass
@@ -52,6 +73,10 @@ class CollectorConfig:
     numeric: bool = False                             # no MIB names in the output (--numeric)
     mib_dirs: list = field(default_factory=list)      # vendor MIB directories (--mib-dir)
     resolver: Any = None                              # the MIB names, once load_mibs() ran
+    outputs: list = field(default_factory=list)       # output specs (--output, [[output]]); [] = output
+    inform_ack: str = "after_output"                  # or "on_receive": answer informs at once
+    fsync: bool = False                               # file outputs fsync before acknowledging
+    file_mode: int = 0o640                            # permissions of a created output file
 
     def load_mibs(self) -> Any:
         """The MIB resolver for the output (None with ``numeric``), loaded once; MIB problems become notes.
@@ -67,7 +92,17 @@ class CollectorConfig:
 
     def output_specs(self) -> list:
         """The outputs to build (collector.outputs.create), one settings dict each."""
-        return [{"type": "file", "path": self.output}]
+        specs = [dict(spec) for spec in self.outputs] or [{"type": "file", "path": self.output}]
+        for spec in specs:
+            if spec.get("type") == "file":
+                spec.setdefault("fsync", self.fsync)
+                spec.setdefault("mode", self.file_mode)
+        return specs
+
+    def describe_outputs(self) -> str:
+        """The outputs as the operator named them (for messages)."""
+        return ", ".join(str(s.get("path") or s.get("subject") or s.get("topic") or s.get("type"))
+                         for s in self.output_specs())
 
 
 def load_toml(path: str) -> dict:
@@ -79,7 +114,10 @@ def load_toml(path: str) -> dict:
         except ImportError:
             raise ConfigError("reading TOML needs Python 3.11+ or the 'tomli' package") from None
     with open(path, "rb") as handle:
-        return tomllib.load(handle)
+        try:
+            return tomllib.load(handle)
+        except RecursionError:
+            raise ConfigError(f"{path}: nested too deeply to read") from None
 
 
 def _user_from_table(table: dict, origin: str) -> UserSpec:
@@ -131,12 +169,21 @@ def config_from_toml(data: dict, path: str = "config.toml", config: Optional[Col
                      ) -> CollectorConfig:
     """Fill a CollectorConfig from a parsed TOML document (see the README for the keys)."""
     config = config or CollectorConfig()
-    known = {"listen", "communities", "community", "user", "users", "compatibility_mode", "output",
-             "inform_response", "workers", "stats_interval", "receive_buffer", "max_engines",
-             "snmptrapd_conf", "numeric", "mib_dirs"}
-    unknown = set(data) - known
-    if unknown:
-        raise ConfigError(f"{path}: unknown keys {sorted(unknown)}")
+    data = check_table(data, TOP_LEVEL, path)
+    stats = data.get("stats_interval")
+    if stats is not None and 0 < stats < 0.1:
+        raise ConfigError(f"{path}: stats_interval: at least 0.1 s (or 0 for none), not {stats!r}")
+    if "file_mode" in data:
+        try:
+            config.file_mode = int(data["file_mode"], 8)
+            if not 0 <= config.file_mode <= 0o777:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"{path}: file_mode: octal permissions like \"0640\", not {data['file_mode']!r}") \
+                from None
+    for key in ("inform_ack", "fsync"):
+        if key in data:
+            setattr(config, key, data[key])
     try:
         config.listen.extend(parse_address(str(a)) for a in _as_list(data.get("listen", [])))
     except ValueError as exc:
@@ -156,20 +203,13 @@ def config_from_toml(data: dict, path: str = "config.toml", config: Optional[Col
         if mode not in (0, 1, 2):
             raise ConfigError(f"{path}: compatibility_mode is 0 (Reeder), 1 (Blumenthal) or 2 (both)")
         config.compatibility_mode = mode
-    output = data.get("output")
-    if isinstance(output, dict):
-        output = output.get("file", "-")
-    if output:
-        config.output = str(output)
+    if "output" in data:
+        config.outputs = output_tables(data["output"], f"{path}: output")
     if "inform_response" in data:
         config.respond_informs = bool(data["inform_response"])
-    for key, kind in (("workers", int), ("stats_interval", float), ("receive_buffer", int),
-                      ("max_engines", int)):
+    for key in ("workers", "stats_interval", "receive_buffer", "max_engines"):
         if key in data:
-            try:
-                setattr(config, key, kind(data[key]))
-            except (TypeError, ValueError):
-                raise ConfigError(f"{path}: {key} must be a number, not {data[key]!r}") from None
+            setattr(config, key, data[key])
     if "numeric" in data:
         if not isinstance(data["numeric"], bool):
             raise ConfigError(f"{path}: numeric is true or false, not {data['numeric']!r}")

@@ -49,7 +49,7 @@ def run_listen(build_config: Callable[[], CollectorConfig], duration: Optional[f
         err.write(f"snmptrapmgr: {exc}\n")
         return 2
     except OSError as exc:
-        err.write(f"snmptrapmgr: cannot open {config.output}: {exc.strerror}\n")
+        err.write(f"snmptrapmgr: cannot open {exc.filename or config.describe_outputs()}: {exc.strerror}\n")
         return 1
     collector = Collector(config, outputs, err)
     collector.build_config = build_config  # SIGHUP builds it again

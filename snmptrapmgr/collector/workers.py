@@ -81,7 +81,7 @@ def _worker(config: CollectorConfig, err: TextIO, duration: Optional[float], loc
         collector = Collector(config, outputs, err, share_port=True, label=f"[worker {number}]")
         bound = collector.open(listen)
     except OSError as exc:
-        ready.send(("error", f"cannot open {config.output}: {exc.strerror}"))
+        ready.send(("error", f"cannot open {exc.filename or config.describe_outputs()}: {exc.strerror}"))
         os._exit(1)
     except (ConfigError, SNMPTrapMgrError) as exc:
         ready.send(("error", str(exc)))
