@@ -133,8 +133,8 @@ def _fill(directory: str) -> str:
 
 
 def _snmpinform(port: int, marker: str, retries: int, timeout: int = 1) -> subprocess.Popen:
-    tmp = os.path.join(ROOT, ".netsnmp-conf")
-    os.makedirs(tmp, exist_ok=True)
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="netsnmp-")  # net-snmp's config and persistent dir, not the user's
     with open(os.path.join(tmp, "snmp.conf"), "w") as conf:
         conf.write("mibs :\n")
     env = dict(os.environ, SNMPCONFPATH=tmp, SNMP_PERSISTENT_DIR=tmp)
