@@ -161,3 +161,28 @@ def test_output_tables_and_toml_settings(tmp_path):
         config_from_toml({"output": ["a", 5]}, "t.toml")
     with pytest.raises(ConfigError, match=r"type = \"file\", \"nats\" or \"kafka\" is missing"):
         config_from_toml({"output": [{"path": "a"}]}, "t.toml")
+
+
+def test_problems_never_echo_pass_phrases_or_communities():
+    conf = parse_snmptrapd_conf('createUser bob SHA "Secret-auth-1 AES Secret-priv-2\n'
+                                "authCommunity log,execute Community-XYZ 10.0.0.0/8 -v someview\n"
+                                "createUser carol SHA Secret-auth-3 AES Secret-priv-4 extra words\n")
+    text = "\n".join(conf.problems)
+    assert len(conf.problems) == 3 and conf.users == [] and conf.communities == [], text
+    for secret in ("Secret-auth-1", "Secret-priv-2", "Community-XYZ", "Secret-auth-3", "Secret-priv-4"):
+        assert secret not in text, text
+    assert "snmptrapd.conf:1: cannot parse this createUser line" in text
+    assert "snmptrapd.conf:2: authCommunity: views (-v VIEW) are not supported" in text
+
+
+@pytest.mark.parametrize("line, what, phrase", [
+    ("createUser dave SHA shorty AES long-enough-priv", "authentication pass phrase has 6 characters", "shorty"),
+    ("createUser dave SHA long-enough-auth AES 1234567", "privacy pass phrase has 7 characters", "1234567"),
+])
+def test_pass_phrases_under_8_characters_are_refused(line, what, phrase):
+    conf = parse_snmptrapd_conf(line + "\n")
+    assert conf.users == [] and len(conf.problems) == 1
+    assert what in conf.problems[0] and "at least 8" in conf.problems[0]
+    assert phrase not in conf.problems[0]
+    with pytest.raises(ConfigError, match="auth_password: the authentication pass phrase has 5 characters"):
+        config_from_toml({"user": [{"name": "d", "auth": "SHA", "auth_password": "short"}]}, "t.toml")

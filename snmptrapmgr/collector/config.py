@@ -20,6 +20,7 @@ from .snmptrapd_conf import (
     PRIV_PROTOCOLS,
     CommunitySpec,
     UserSpec,
+    check_pass_phrase,
     parse_address,
     parse_engine_id,
     parse_source,
@@ -142,6 +143,10 @@ def _user_from_table(table: dict, origin: str) -> UserSpec:
         user.auth_password = str(table.get("auth_password", ""))
         if not user.auth_password:
             raise ConfigError(f"{origin}: auth_password missing")
+        try:
+            check_pass_phrase(user.auth_password, "authentication")
+        except ValueError as exc:
+            raise ConfigError(f"{origin}: auth_password: {exc}") from None
     priv = table.get("priv")
     if priv:
         if not auth:
@@ -151,6 +156,10 @@ def _user_from_table(table: dict, origin: str) -> UserSpec:
             raise ConfigError(f"{origin}: unknown priv {priv!r} (one of {', '.join(PRIV_PROTOCOLS)})")
         user.priv_protocol, user.extension = spec
         user.priv_password = str(table.get("priv_password", user.auth_password))
+        try:
+            check_pass_phrase(user.priv_password, "privacy")
+        except ValueError as exc:
+            raise ConfigError(f"{origin}: priv_password: {exc}") from None
     return user
 
 

@@ -161,6 +161,18 @@ def _port(text: str, spec: str) -> int:
     return int(text)
 
 
+#: the shortest pass phrase RFC 3414 (section 11.2) allows; net-snmp refuses shorter ones too
+MIN_PASS_PHRASE = 8
+
+
+def check_pass_phrase(phrase: str, what: str) -> str:
+    """``phrase`` if long enough, else ValueError naming ``what`` (never the phrase itself)."""
+    if len(phrase) < MIN_PASS_PHRASE:
+        raise ValueError(f"the {what} pass phrase has {len(phrase)} characters; RFC 3414 and net-snmp "
+                         f"require at least {MIN_PASS_PHRASE}")
+    return phrase
+
+
 def _create_user(args: list, origin: str) -> UserSpec:
     engine_id = b""
     if args and args[0] == "-e":
@@ -184,15 +196,15 @@ def _create_user(args: list, origin: str) -> UserSpec:
     if rest[1].startswith("-"):
         raise ValueError(f"option {rest[1]} (keys instead of pass phrases) is not supported")
     user.auth_protocol = AUTH_PROTOCOLS[auth]
-    user.auth_password = rest[1]
+    user.auth_password = check_pass_phrase(rest[1], "authentication")
     if len(rest) >= 3:
         priv = rest[2].upper()
         if priv not in PRIV_PROTOCOLS:
             raise ValueError(f"unknown privacy protocol {rest[2]!r}")
         user.priv_protocol, user.extension = PRIV_PROTOCOLS[priv]
-        user.priv_password = rest[3] if len(rest) >= 4 else user.auth_password
+        user.priv_password = check_pass_phrase(rest[3] if len(rest) >= 4 else user.auth_password, "privacy")
         if len(rest) > 4:
-            raise ValueError(f"unexpected words after the privacy pass phrase: {rest[4:]}")
+            raise ValueError(f"{len(rest) - 4} unexpected words after the privacy pass phrase")
     return user
 
 
@@ -205,8 +217,8 @@ def parse_snmptrapd_conf(text: str, name: str = "snmptrapd.conf") -> TrapdConf:
         origin = f"{name}:{number}"
         try:
             words = shlex.split(line, comments=False, posix=True)
-        except ValueError as exc:
-            conf.problems.append(f"{origin}: cannot parse ({exc}): {line}")
+        except ValueError as exc:  # the line is not echoed: it may hold pass phrases or a community
+            conf.problems.append(f"{origin}: cannot parse this {line.split()[0]} line ({exc})")
             continue
         keyword, args = words[0], words[1:]
         low = keyword.lower()
@@ -246,7 +258,8 @@ def parse_snmptrapd_conf(text: str, name: str = "snmptrapd.conf") -> TrapdConf:
             else:
                 raise ValueError(f"{keyword} lines are not supported by snmptrapmgr; line not used")
         except (ValueError, OSError, SNMPTrapMgrError) as exc:
-            conf.problems.append(f"{origin}: {exc}: {line if low != 'createuser' else keyword + ' ...'}")
+            # only the keyword: the rest of a createUser / authCommunity line is secret
+            conf.problems.append(f"{origin}: {keyword}: {exc}")
     return conf
 
 
