@@ -25,7 +25,9 @@ from .collector.config import (
     load_toml,
     parse_output_url,
 )
+from ._select import current as implementation
 from .collector.launch import run_listen
+from .version import __version__
 from .collector.snmptrapd_conf import CommunitySpec, parse_address
 from .mib import cli as mib_cli
 
@@ -34,6 +36,7 @@ __all__ = ["main", "build_parser", "listen"]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="snmptrapmgr", description="SNMP trap and inform receiver")
+    parser.add_argument("--version", action="version", version=f"snmptrapmgr {__version__} ({implementation()})")
     commands = parser.add_subparsers(dest="command", required=True)
     listen = commands.add_parser(
         "listen", help="collect notifications, one JSON object per line",

@@ -379,3 +379,32 @@ def test_communities_that_are_not_utf8_print_as_hex_and_never_alike(listener):
     assert proc.terminate() == 0
     got = [(line["community"], line.get("community_encoding")) for line in proc.lines()]
     assert got == [("fffe", "hex"), ("feff", "hex"), ("public", None)], proc.stderr()
+
+
+@pytest.mark.parametrize("no_extensions, words", [("", "compiled (Cython) modules"),
+                                                  ("1", "pure-Python modules (SNMPTRAPMGR_NO_EXTENSIONS is set)")])
+def test_version_and_the_implementation_on_the_first_lines(no_extensions, words):
+    from snmptrapmgr import __version__
+
+    env = {**_env(), "SNMPTRAPMGR_NO_EXTENSIONS": no_extensions}
+    version = subprocess.run([sys.executable, "-m", "snmptrapmgr", "--version"], env=env, capture_output=True,
+                             text=True, timeout=DEADLINE)
+    kind = "python" if no_extensions else "cython"
+    assert version.returncode == 0 and version.stdout.strip() == f"snmptrapmgr {__version__} ({kind})"
+    res = subprocess.run([sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port", "0",
+                          "--duration", "0.1"], env=env, capture_output=True, text=True, timeout=DEADLINE)
+    assert f"snmptrapmgr: {__version__}, {words}" in res.stderr.splitlines()[:3], res.stderr
+
+
+def test_a_port_in_use_is_named_with_its_posix_name_and_what_to_do():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        res = _listen_once_at(taken.getsockname()[1])
+    assert res.returncode == 1 and "Address already in use (EADDRINUSE): another process" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def _listen_once_at(port):
+    return subprocess.run([sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port",
+                           str(port), "--duration", "0.1"], env=_env(), capture_output=True, text=True,
+                          timeout=DEADLINE)

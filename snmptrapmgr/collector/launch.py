@@ -13,7 +13,9 @@ from __future__ import annotations
 import sys
 from typing import Callable, Optional, TextIO
 
+from .._select import current, no_extensions
 from ..errors import SNMPTrapMgrError
+from ..version import __version__
 from .config import CollectorConfig, ConfigError
 from .outputs import create
 from .service import Collector
@@ -21,6 +23,16 @@ from .snmptrapd_conf import user_summary
 from .workers import run_workers
 
 __all__ = ["run_listen"]
+
+
+def _implementation_note() -> str:
+    """Which twins run, and why when it is the slower pure-Python fallback."""
+    if current() == "cython":
+        return "compiled (Cython) modules"
+    if no_extensions():
+        return "pure-Python modules (SNMPTRAPMGR_NO_EXTENSIONS is set)"
+    return ("pure-Python fallback: the compiled modules were not built (about 10x slower; "
+            "install Cython and a C compiler, then reinstall)")
 
 
 def _format_address(host: str, port: int) -> str:
@@ -74,6 +86,7 @@ def run_listen(build_config: Callable[[], CollectorConfig], duration: Optional[f
 
 
 def _notes(config: CollectorConfig, err: TextIO) -> None:
+    err.write(f"snmptrapmgr: {__version__}, {_implementation_note()}\n")
     for note in config.notes:
         err.write(f"snmptrapmgr: {note}\n")
     if config.users:

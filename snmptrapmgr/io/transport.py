@@ -35,6 +35,15 @@ _ERRNO_CODES = {
 }
 
 
+#: what to do about the bind errors people meet first
+_HINTS = {
+    errno.EACCES: ": ports under 1024 need root or CAP_NET_BIND_SERVICE (see contrib/snmptrapmgr.service), "
+                  "or use a port >= 1024",
+    errno.EADDRINUSE: ": another process (snmptrapd?) has this port; stop it or pick another port",
+    errno.EADDRNOTAVAIL: ": this host has no such address",
+}
+
+
 def _socket_error(exc: OSError, what: str) -> SNMPTrapMgrError:
     if isinstance(exc, socket.gaierror):
         # resolver errors have their own (negative) numbers: map them to the reference's
@@ -43,7 +52,9 @@ def _socket_error(exc: OSError, what: str) -> SNMPTrapMgrError:
         code = 10047 if exc.errno in families else 11001
         return SNMPTrapMgrError(code, f"{what}: {exc.strerror or exc}")
     code = _ERRNO_CODES.get(exc.errno or 0, 10000 + (exc.errno or 0))
-    return SNMPTrapMgrError(code, f"{what}: {exc.strerror or exc}")
+    name = errno.errorcode.get(exc.errno or 0)
+    hint = _HINTS.get(exc.errno or 0, "")
+    return SNMPTrapMgrError(code, f"{what}: {exc.strerror or exc}" + (f" ({name})" if name else "") + hint)
 
 
 def _set_rcvbuf(sock: socket.socket, size: int) -> bool:
