@@ -163,7 +163,13 @@ def _user_from_table(table: dict, origin: str) -> UserSpec:
     return user
 
 
+COMMUNITY_TABLE = [Option("name", str), Option("source", (str, list), item=str), Option("oid", str)]
+
+
 def _community_from_table(table: Any, origin: str) -> CommunitySpec:
+    table = check_table(table, COMMUNITY_TABLE, origin)  # a key meant for the top level is named here
+    if "name" not in table:
+        raise ConfigError(f"{origin}: a community needs a name")
     try:
         spec = CommunitySpec(str(table["name"]), origin=origin)
         if table.get("source"):
