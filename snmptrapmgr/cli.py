@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "gets every notification)")
     listen.add_argument("--inform-ack", choices=("after_output", "on_receive"), default=None,
                         help="answer an inform once every output stored it (default) or on receipt")
+    listen.add_argument("--metrics-listen", metavar="HOST:PORT", default=None,
+                        help="serve Prometheus metrics on http://HOST:PORT/metrics")
     listen.add_argument("--fsync", action="store_true", default=None,
                         help="fsync(2) file outputs before acknowledging (slower; survives a power loss)")
     listen.add_argument("--no-inform-response", action="store_true", help="do not acknowledge informs")
@@ -109,6 +111,8 @@ def _build_config(args: argparse.Namespace) -> CollectorConfig:
         config.inform_ack = args.inform_ack
     if args.fsync:
         config.fsync = True
+    if args.metrics_listen is not None:
+        config.metrics_listen = args.metrics_listen
     if args.no_inform_response:
         config.respond_informs = False
     if args.compatibility_mode is not None:

@@ -54,6 +54,8 @@ TOP_LEVEL = [
     Option("mib_dirs", list, item=str, meaning="vendor MIB directories"),
     Option("fsync", bool, meaning="fsync(2) file outputs before acknowledging"),
     Option("file_mode", str, meaning="permissions of a created output file (octal)"),
+    Option("metrics_listen", str, meaning="HOST:PORT serving Prometheus /metrics"),
+    Option("report_rate", float, minimum=0, maximum=1e6, meaning="SNMPv3 Reports per second per source"),
 ]
 
 
@@ -78,6 +80,8 @@ class CollectorConfig:
     inform_ack: str = "after_output"                  # or "on_receive": answer informs at once
     fsync: bool = False                               # file outputs fsync before acknowledging
     file_mode: int = 0o640                            # permissions of a created output file
+    metrics_listen: str = ""                          # HOST:PORT of /metrics ("" = none)
+    report_rate: Optional[float] = None               # Reports/s per source (None: ReportRate's default)
 
     def load_mibs(self) -> Any:
         """The MIB resolver for the output (None with ``numeric``), loaded once; MIB problems become notes.
@@ -196,7 +200,7 @@ def config_from_toml(data: dict, path: str = "config.toml", config: Optional[Col
         except ValueError:
             raise ConfigError(f"{path}: file_mode: octal permissions like \"0640\", not {data['file_mode']!r}") \
                 from None
-    for key in ("inform_ack", "fsync"):
+    for key in ("inform_ack", "fsync", "metrics_listen", "report_rate"):
         if key in data:
             setattr(config, key, data[key])
     try:

@@ -17,6 +17,7 @@ from .._select import current, no_extensions
 from ..errors import SNMPTrapMgrError
 from ..version import __version__
 from .config import CollectorConfig, ConfigError
+from .metrics import maybe_serve, output_counts
 from .outputs import create
 from .service import Collector
 from .snmptrapd_conf import user_summary
@@ -74,7 +75,16 @@ def run_listen(build_config: Callable[[], CollectorConfig], duration: Optional[f
     for host, port, rcvbuf, forced in collector.describe():
         err.write(f"snmptrapmgr: listening on {_format_address(host, port)} rcvbuf={rcvbuf}"
                   f"{' (forced)' if forced else ''}\n")
+    try:
+        metrics = maybe_serve(config.metrics_listen,
+                              lambda: (collector.stats(), output_counts(collector.delivery.outputs)))
+    except ConfigError as exc:
+        err.write(f"snmptrapmgr: {exc}\n")
+        collector.close()
+        return 2
     _notes(config, err)
+    if metrics is not None:
+        err.write(f"snmptrapmgr: metrics on {metrics.url}\n")
     err.flush()
     collector.install_signal_handlers()
     try:
@@ -82,6 +92,8 @@ def run_listen(build_config: Callable[[], CollectorConfig], duration: Optional[f
     finally:
         collector.report_stats(final=True)
         collector.close()
+        if metrics is not None:
+            metrics.close()
     return 0
 
 

@@ -112,6 +112,8 @@ class Collector:
             mgr.config(f"CompatibilityMode={self.compatibility_mode}")
             if config.max_engines is not None:
                 mgr.config(f"MaxEngines={int(config.max_engines)}")
+            if getattr(config, "report_rate", None) is not None:
+                mgr.config(f"ReportRate={float(config.report_rate)}")
             if self.share_port:
                 mgr.config("ShareLocalPort=True")
             mgr.endpoint.communities = communities
@@ -155,11 +157,13 @@ class Collector:
         add_line = lines.append
         keep_events = delivery.keep_events
         add_event = delivery.events.append
+        traps = self.counters.traps
 
         def on_trap(event: Any) -> None:
             if acl is not None and not acl(event):
                 reject()
                 return
+            traps[event.snmp_version] += 1
             add_line(format_notification(event, _now(), names))
             if keep_events:
                 add_event(event)
@@ -178,6 +182,7 @@ class Collector:
                 self._reject()
                 return
             delivery = self.delivery
+            self.counters.informs[event.snmp_version] += 1
             delivery.add(format_notification(event, _now(), self._names), event)
             if not self._respond:
                 return

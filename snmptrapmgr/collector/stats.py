@@ -23,7 +23,7 @@ from ..errors import (
     ERR_VERIFICATION_FAILED,
 )
 
-__all__ = ["AUTH_FAILURE_CODES", "FIELDS", "Counters", "format_line", "add"]
+__all__ = ["AUTH_FAILURE_CODES", "FIELDS", "KINDS", "Counters", "format_line", "add"]
 
 #: bad-packet error codes counted as authentication failures
 AUTH_FAILURE_CODES = frozenset((
@@ -32,14 +32,19 @@ AUTH_FAILURE_CODES = frozenset((
 ))
 
 FIELDS = ("received", "delivered", "bad_packets", "auth_failures", "reports_sent",
-          "responses_sent", "kernel_drops", "informs_unanswered")
+          "responses_sent", "kernel_drops", "informs_unanswered", "reports_suppressed",
+          "traps_v1", "traps_v2c", "traps_v3", "informs_v2c", "informs_v3")
+
+#: (field, SNMP version label, pdu label) of the notification counts, for the metrics
+KINDS = (("traps_v1", "1", "trap"), ("traps_v2c", "2c", "trap"), ("traps_v3", "3", "trap"),
+         ("informs_v2c", "2c", "inform"), ("informs_v3", "3", "inform"))
 
 
 class Counters:
     """Counters of one collector process (one or more listening managers)."""
 
     __slots__ = ("auth_failures", "reports_sent", "responses_sent", "rejected", "managers", "delivery",
-                 "held")
+                 "held", "traps", "informs")
 
     def __init__(self) -> None:
         self.auth_failures = 0   # bad packets with an auth code, plus collector ACL rejections
@@ -49,6 +54,8 @@ class Counters:
         self.managers: list = []
         self.delivery: Any = None
         self.held: Any = None
+        self.traps = [0, 0, 0, 0]    # accepted traps by snmp_version (index 1, 2, 3)
+        self.informs = [0, 0, 0, 0]  # accepted informs likewise
 
     def watch(self, managers: Iterable[Any], delivery: Any, held: Any = None) -> None:
         """Read received/bad/drops from ``managers``' endpoints, delivered from ``delivery``,
@@ -58,12 +65,14 @@ class Counters:
         self.held = held
 
     def as_dict(self) -> dict:
-        received = bad = drops = 0
+        received = bad = drops = suppressed = 0
         for mgr in self.managers:
             counters = mgr.endpoint.counters()
             received += counters.received
             bad += counters.bad_packets
             drops += counters.kernel_drops
+            suppressed += counters.reports_suppressed
+        traps, informs = self.traps, self.informs
         return {
             "received": received,
             "delivered": self.delivery.delivered() if self.delivery is not None else 0,
@@ -73,6 +82,9 @@ class Counters:
             "responses_sent": self.responses_sent,
             "kernel_drops": drops,
             "informs_unanswered": self.held.unanswered if self.held is not None else 0,
+            "reports_suppressed": suppressed,
+            "traps_v1": traps[1], "traps_v2c": traps[2], "traps_v3": traps[3],
+            "informs_v2c": informs[2], "informs_v3": informs[3],
         }
 
 

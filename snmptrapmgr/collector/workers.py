@@ -32,6 +32,7 @@ from typing import Any, Callable, Optional, TextIO
 from ..errors import SNMPTrapMgrError
 from .config import CollectorConfig, ConfigError
 from .outputs import create
+from .metrics import maybe_serve
 from .service import Collector
 from .stats import FIELDS, add, format_line
 
@@ -157,6 +158,20 @@ def run_workers(config: CollectorConfig, err: TextIO = sys.stderr, duration: Opt
                 on_bound(listen)
         return kind, value
 
+    def totals() -> dict:
+        out: dict = {}
+        width = len(FIELDS)
+        for slot in range(totals_slots[0]):
+            out = add(out, dict(zip(FIELDS, slots[slot * width:(slot + 1) * width])))
+        return out
+
+    try:
+        metrics = maybe_serve(config.metrics_listen, lambda: (totals(), {}))
+    except ConfigError as exc:
+        err.write(f"snmptrapmgr: {exc}\n")
+        return 2
+    if metrics is not None:
+        err.write(f"snmptrapmgr: metrics on {metrics.url} (the sum of the workers)\n")
     listen_resolved = [False]
     previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     started = time.monotonic()
@@ -204,14 +219,12 @@ def run_workers(config: CollectorConfig, err: TextIO = sys.stderr, duration: Opt
             proc.join()
             if proc.exitcode and not (stopping and proc.exitcode == -signal.SIGTERM):
                 status = status or 1
-        totals: dict = {}
-        width = len(FIELDS)
-        for slot in range(totals_slots[0]):
-            totals = add(totals, dict(zip(FIELDS, slots[slot * width:(slot + 1) * width])))
         if procs:
-            err.write(format_line(totals, f"total ({len(procs)} workers)"))
+            err.write(format_line(totals(), f"total ({len(procs)} workers)"))
             err.flush()
     finally:
+        if metrics is not None:
+            metrics.close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         for remove, path in ((os.unlink, lock.path), (os.rmdir, lock_dir)):

@@ -1,0 +1,72 @@
+"""``listen --metrics-listen``: Prometheus metrics scraped over loopback HTTP from a real collector."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from test_collector_cli import DEADLINE, _env, _loadgen, _net_snmp, listener  # noqa: F401
+
+METRICS_LINE = re.compile(r"metrics on (http://\S+/metrics)")
+
+
+def scrape(url: str) -> dict:
+    text = urllib.request.urlopen(url, timeout=DEADLINE).read().decode()
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            out[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return out
+
+
+def _url(proc) -> str:
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        found = METRICS_LINE.search(proc.stderr())
+        if found:
+            return found.group(1)
+        time.sleep(0.05)
+    raise AssertionError(proc.stderr())
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_counts_by_version_and_pdu_and_the_whole_of_the_workers(listener, workers):
+    proc = listener("--host", "127.0.0.1", "--port", "0", "--metrics-listen", "127.0.0.1:0", "--workers", workers)
+    url = _url(proc)
+    _loadgen(proc.port, 20)
+    _net_snmp(["snmptrap", "-v", "1", "-c", "public", f"127.0.0.1:{proc.port}", ".1.3.6.1.4.1.8072.3.2.10",
+               "127.0.0.1", "0", "0", ""])
+    _net_snmp(["snmpinform", "-v", "2c", "-c", "public", f"127.0.0.1:{proc.port}", "", ".1.3.6.1.4.1.99999.0.1"])
+    proc.wait_lines(22)
+    want = {("snmptrapmgr_notifications_total", (("pdu", "trap"), ("version", "2c"))): 20,
+            ("snmptrapmgr_notifications_total", (("pdu", "trap"), ("version", "1"))): 1,
+            ("snmptrapmgr_notifications_total", (("pdu", "inform"), ("version", "2c"))): 1,
+            ("snmptrapmgr_received_total", ()): 22, ("snmptrapmgr_delivered_total", ()): 22,
+            ("snmptrapmgr_informs_acknowledged_total", ()): 1, ("snmptrapmgr_kernel_drops_total", ()): 0}
+    end = time.monotonic() + DEADLINE  # workers publish their counters about once a second
+    while True:
+        got = scrape(url)
+        if all(got.get(k) == v for k, v in want.items()) or time.monotonic() > end:
+            break
+        time.sleep(0.2)
+    assert {k: got.get(k) for k in want} == want
+    import snmptrapmgr
+    assert got[("snmptrapmgr_build_info", (("implementation", snmptrapmgr.implementation),
+                                           ("version", snmptrapmgr.__version__)))] == 1
+    if workers == "1":
+        assert got[("snmptrapmgr_output_acknowledged_total", (("output", proc.output),))] == 22
+    assert proc.terminate() == 0
+
+
+@pytest.mark.parametrize("address, words", [("nonsense", "needs a port"), ("127.0.0.1:99999", "bad port")])
+def test_a_bad_metrics_address_is_one_line_and_exit_2(address, words):
+    res = subprocess.run([sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port", "0",
+                          "--metrics-listen", address, "--duration", "0.1"], env=_env(), capture_output=True,
+                         text=True, timeout=DEADLINE)
+    assert res.returncode == 2 and words in res.stderr and "Traceback" not in res.stderr, res.stderr
