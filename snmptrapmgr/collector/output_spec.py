@@ -10,6 +10,7 @@ check (its ``from_spec``), so a new output never edits this module.
 - ``file:///var/log/traps.jsonl``
 - ``nats://HOST:PORT[,HOST:PORT...]/SUBJECT`` (NATS JetStream)
 - ``kafka://HOST:PORT[,HOST:PORT...]/TOPIC``
+- ``forward://HOST:PORT`` (re-sent as SNMPv2c traps, the origin kept: see ``outputs.forward``)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .options import ConfigError
 
 __all__ = ["parse_output_url", "output_tables"]
 
-_SCHEMES = ("file", "nats", "kafka")
+_SCHEMES = ("file", "nats", "kafka", "forward")
 
 
 def _hosts(netloc: str, text: str) -> list:
@@ -52,6 +53,10 @@ def parse_output_url(text: str) -> dict:
         return {"type": "file", "path": unquote(parts.path)}
     name = unquote(parts.path.lstrip("/"))
     hosts = _hosts(parts.netloc, text)
+    if scheme == "forward":
+        if len(hosts) != 1 or name:
+            raise ConfigError(f"output {text!r}: forward://HOST:PORT (one address, nothing after it)")
+        return {"type": "forward", "target": hosts[0]}
     if not name or "/" in name:
         what = "SUBJECT" if scheme == "nats" else "TOPIC"
         raise ConfigError(f"output {text!r}: {scheme}://HOST:PORT/{what} (one {what.lower()} after the address)")

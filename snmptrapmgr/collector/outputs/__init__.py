@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 from ..config import ConfigError
 from .base import Batch, Output
 from .file import FileOutput
+from .forward import ForwardOutput
 from .kafka import KafkaOutput
 from .nats import NatsOutput
 
@@ -23,6 +24,7 @@ __all__ = ["Batch", "Output", "FileOutput", "create", "register", "types"]
 _TYPES: dict[str, Callable[..., Output]] = {FileOutput.type_name: FileOutput.from_spec}
 _TYPES[NatsOutput.type_name] = NatsOutput.from_spec  # nats-py is imported only when one is built
 _TYPES[KafkaOutput.type_name] = KafkaOutput.from_spec  # confluent-kafka: likewise
+_TYPES[ForwardOutput.type_name] = ForwardOutput.from_spec
 
 
 def register(type_name: str, factory: Callable[..., Output]) -> None:
