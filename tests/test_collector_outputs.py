@@ -107,6 +107,39 @@ def test_inform_answered_only_after_its_line_was_written(tmp_path):
         rig.close()
 
 
+def test_a_retransmitted_inform_is_answered_each_time_and_written_once(tmp_path):
+    path = tmp_path / "out.jsonl"
+    rig = Rig(None, output=str(path))
+    try:
+        inform = _datagram(PDU_INFORM, 41)
+        rig.send(inform, inform, inform)
+        responses = [rig.sender.recv(2048) for _ in range(3)]
+        assert len(set(responses)) == 1 and b"\xa2" in responses[0]
+        assert [line["request_id"] for line in _lines(path)] == [41]
+        stats = rig.collector.stats()
+        assert (stats["responses_sent"], stats["informs_duplicate"], stats["delivered"]) == (3, 2, 1)
+        rig.send(_datagram(PDU_INFORM, 42))  # another request-id is another inform
+        rig.sender.recv(2048)
+        assert [line["request_id"] for line in _lines(path)] == [41, 42]
+    finally:
+        rig.close()
+
+
+def test_a_retransmission_of_a_held_inform_is_answered_when_the_first_is_stored(tmp_path):
+    held = HeldOutput()
+    rig = Rig([held], output=str(tmp_path / "unused"))
+    try:
+        inform = _datagram(PDU_INFORM, 51)
+        rig.send(inform, inform)
+        assert rig.sent == [] and [(b.first, b.end) for b in held.batches] == [(0, 1)]
+        held.acknowledge_all()
+        rig.collector.turn()
+        responses = [rig.sender.recv(2048) for _ in range(2)]
+        assert responses[0] == responses[1] and rig.collector.stats()["responses_sent"] == 2
+    finally:
+        rig.close()
+
+
 def test_inform_not_answered_until_every_output_took_it(tmp_path):
     path = tmp_path / "out.jsonl"
     held = HeldOutput()

@@ -57,31 +57,35 @@ class InformDedup:
         self.max_entries = max_entries
         self.duplicates = 0   # informs recognised as retransmissions
         self.evicted = 0      # remembered informs forgotten early because the table was full
-        self._seen: dict = {}  # key -> time taken, oldest first (insertion order)
+        self._seen: dict = {}  # key -> (time taken, tag), oldest first (insertion order)
+        #: the tag given with the inform a duplicate repeats (set when check returns True)
+        self.last_tag: Any = None
 
     def __len__(self) -> int:
         return len(self._seen)
 
-    def check(self, event: Any) -> bool:
-        """True if ``event`` repeats an inform taken within the window (counted);
-        otherwise remember it as taken now and return False."""
-        return self.check_key(inform_key(event))
+    def check(self, event: Any, tag: Any = None) -> bool:
+        """True if ``event`` repeats an inform taken within the window (counted; ``last_tag``
+        is then the tag it was taken with); otherwise remember it, with ``tag``, and return False."""
+        return self.check_key(inform_key(event), tag)
 
-    def check_key(self, key: Hashable) -> bool:
+    def check_key(self, key: Hashable, tag: Any = None) -> bool:
         """:meth:`check` for a key made by :func:`inform_key` (or any hashable)."""
         now = self.clock()
         seen = self._seen
         self._expire(now)
-        taken = seen.get(key)
+        entry = seen.get(key)
+        taken = entry[0] if entry is not None else None
         if taken is not None and now - taken <= self.window:
             self.duplicates += 1
+            self.last_tag = entry[1]
             return True
         if taken is not None:
             del seen[key]  # re-inserted below, at the young end
         elif len(seen) >= self.max_entries:
             del seen[next(iter(seen))]
             self.evicted += 1
-        seen[key] = now
+        seen[key] = (now, tag)
         return False
 
     def forget(self, event: Any) -> None:
@@ -93,6 +97,6 @@ class InformDedup:
         limit = now - self.window
         while seen:
             oldest = next(iter(seen))
-            if seen[oldest] >= limit:
+            if seen[oldest][0] >= limit:
                 break
             del seen[oldest]

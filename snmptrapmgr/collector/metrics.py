@@ -37,6 +37,7 @@ SIMPLE = (
     ("auth_failures", "auth_failures", "authentication failures (usmStats kinds, unknown communities, ACLs)"),
     ("responses_sent", "informs_acknowledged", "informs answered (after their line was stored)"),
     ("informs_unanswered", "informs_unanswered", "informs never answered (too many or too long held)"),
+    ("informs_duplicate", "informs_duplicate", "retransmitted informs answered again but stored once"),
     ("reports_sent", "reports_sent", "SNMPv3 Reports sent"),
     ("reports_suppressed", "reports_suppressed", "SNMPv3 Reports not sent (over the Report rate limits)"),
     ("kernel_drops", "kernel_drops", "datagrams the kernel dropped (receive buffer full)"),

@@ -43,6 +43,7 @@ from ..trapmgr import SNMPTrapMgr
 from .acl import build_acl, community_set
 from .answers import HeldInforms
 from .config import DEFAULT_RCVBUF, CollectorConfig, ConfigError  # DEFAULT_RCVBUF: bench.e2e imports it
+from .dedup import InformDedup
 from .delivery import Delivery
 from .outputs import Output, create
 from .schema import format_notification
@@ -82,6 +83,7 @@ class Collector:
         self._respond = config.respond_informs
         self._ack_on_receive = getattr(config, "inform_ack", "after_output") == "on_receive"
         self.held = HeldInforms(self.log)
+        self.dedup = InformDedup()
         self._paused = False
         self._hup = False
         #: builds the configuration again on SIGHUP (set by whoever built the first one)
@@ -127,7 +129,7 @@ class Collector:
             mgr.activate()
             self.managers.append(mgr)
             bound.append((host, mgr.local_port))
-        self.counters.watch(self.managers, self.delivery, self.held)
+        self.counters.watch(self.managers, self.delivery, self.held, self.dedup)
         self.delivery.open(self.wake)
         return bound
 
@@ -182,11 +184,14 @@ class Collector:
                 self._reject()
                 return
             delivery = self.delivery
-            self.counters.informs[event.snmp_version] += 1
-            delivery.add(format_notification(event, _now(), self._names), event)
+            if self.dedup.check(event, delivery.end):  # a retransmission: answered, not stored again
+                seq = self.dedup.last_tag
+            else:
+                self.counters.informs[event.snmp_version] += 1
+                delivery.add(format_notification(event, _now(), self._names), event)
+                seq = delivery.end - 1
             if not self._respond:
                 return
-            seq = delivery.end - 1
             if self._ack_on_receive or delivery.take_now(seq):
                 event.respond = True
                 self.counters.responses_sent += 1

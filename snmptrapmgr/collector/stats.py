@@ -32,7 +32,7 @@ AUTH_FAILURE_CODES = frozenset((
 ))
 
 FIELDS = ("received", "delivered", "bad_packets", "auth_failures", "reports_sent",
-          "responses_sent", "kernel_drops", "informs_unanswered", "reports_suppressed",
+          "responses_sent", "kernel_drops", "informs_unanswered", "informs_duplicate", "reports_suppressed",
           "traps_v1", "traps_v2c", "traps_v3", "informs_v2c", "informs_v3")
 
 #: (field, SNMP version label, pdu label) of the notification counts, for the metrics
@@ -44,7 +44,7 @@ class Counters:
     """Counters of one collector process (one or more listening managers)."""
 
     __slots__ = ("auth_failures", "reports_sent", "responses_sent", "rejected", "managers", "delivery",
-                 "held", "traps", "informs")
+                 "held", "dedup", "traps", "informs")
 
     def __init__(self) -> None:
         self.auth_failures = 0   # bad packets with an auth code, plus collector ACL rejections
@@ -54,15 +54,17 @@ class Counters:
         self.managers: list = []
         self.delivery: Any = None
         self.held: Any = None
+        self.dedup: Any = None
         self.traps = [0, 0, 0, 0]    # accepted traps by snmp_version (index 1, 2, 3)
         self.informs = [0, 0, 0, 0]  # accepted informs likewise
 
-    def watch(self, managers: Iterable[Any], delivery: Any, held: Any = None) -> None:
+    def watch(self, managers: Iterable[Any], delivery: Any, held: Any = None, dedup: Any = None) -> None:
         """Read received/bad/drops from ``managers``' endpoints, delivered from ``delivery``,
         informs never answered from ``held`` (:class:`~.answers.HeldInforms`)."""
         self.managers = list(managers)
         self.delivery = delivery
         self.held = held
+        self.dedup = dedup
 
     def as_dict(self) -> dict:
         received = bad = drops = suppressed = 0
@@ -82,6 +84,7 @@ class Counters:
             "responses_sent": self.responses_sent,
             "kernel_drops": drops,
             "informs_unanswered": self.held.unanswered if self.held is not None else 0,
+            "informs_duplicate": self.dedup.duplicates if self.dedup is not None else 0,
             "reports_suppressed": suppressed,
             "traps_v1": traps[1], "traps_v2c": traps[2], "traps_v3": traps[3],
             "informs_v2c": informs[2], "informs_v3": informs[3],
