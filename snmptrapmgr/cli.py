@@ -13,6 +13,8 @@ bad configuration.
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import sys
 from typing import Optional, Sequence, TextIO
 
@@ -36,7 +38,8 @@ __all__ = ["main", "build_parser", "listen"]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="snmptrapmgr", description="SNMP trap and inform receiver")
-    parser.add_argument("--version", action="version", version=f"snmptrapmgr {__version__} ({implementation()})")
+    parser.add_argument("--version", action="version",
+                        version=f"snmptrapmgr {__version__} ({implementation()}), Python {platform.python_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     listen = commands.add_parser(
         "listen", help="collect notifications, one JSON object per line",
@@ -128,6 +131,10 @@ def _build_config(args: argparse.Namespace) -> CollectorConfig:
     config.mib_dirs.extend(args.mib_dir)
     if config.workers < 1:
         raise ConfigError("--workers must be at least 1")
+    most = 4 * (os.cpu_count() or 1)
+    if config.workers > most:
+        raise ConfigError(f"workers: {config.workers} is more than 4 per CPU ({os.cpu_count()} CPUs here); "
+                          f"use at most {most}")
     return config
 
 

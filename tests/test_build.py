@@ -110,6 +110,13 @@ def test_failed_compile_falls_back_loudly(source_copy):
     assert not list((source_copy / "snmptrapmgr").glob("*.so"))
     info = _probe(source_copy)
     assert info["implementation"] == "python"
+    # and listen says so on its first lines, loudly
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNMPTRAPMGR_")}
+    env["PYTHONPATH"] = str(source_copy)
+    listen = subprocess.run([sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port", "0",
+                             "--duration", "0.1"], cwd=source_copy, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert "pure-Python fallback: the compiled modules were not built" in listen.stderr, listen.stderr
 
 
 def test_failed_compile_is_fatal_when_required(source_copy):

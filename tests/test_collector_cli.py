@@ -384,16 +384,20 @@ def test_communities_that_are_not_utf8_print_as_hex_and_never_alike(listener):
 @pytest.mark.parametrize("no_extensions, words", [("", "compiled (Cython) modules"),
                                                   ("1", "pure-Python modules (SNMPTRAPMGR_NO_EXTENSIONS is set)")])
 def test_version_and_the_implementation_on_the_first_lines(no_extensions, words):
+    import platform
+
     from snmptrapmgr import __version__
 
     env = {**_env(), "SNMPTRAPMGR_NO_EXTENSIONS": no_extensions}
     version = subprocess.run([sys.executable, "-m", "snmptrapmgr", "--version"], env=env, capture_output=True,
                              text=True, timeout=DEADLINE)
     kind = "python" if no_extensions else "cython"
-    assert version.returncode == 0 and version.stdout.strip() == f"snmptrapmgr {__version__} ({kind})"
+    assert version.returncode == 0
+    assert version.stdout.strip() == f"snmptrapmgr {__version__} ({kind}), Python {platform.python_version()}"
     res = subprocess.run([sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port", "0",
                           "--duration", "0.1"], env=env, capture_output=True, text=True, timeout=DEADLINE)
     assert f"snmptrapmgr: {__version__}, {words}" in res.stderr.splitlines()[:3], res.stderr
+    assert re.search(r"^snmptrapmgr: local engine ID [0-9a-f]{10,64} ", res.stderr, re.M), res.stderr
 
 
 def test_a_port_in_use_is_named_with_its_posix_name_and_what_to_do():

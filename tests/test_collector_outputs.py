@@ -284,3 +284,25 @@ def test_events_kept_only_for_an_output_that_wants_them(tmp_path):
     both.submit()
     assert both.keep_events and held.batches[0].events == ["event"]
     both.close()
+
+
+def test_bad_packets_shown_20_per_period_then_one_summary_line(tmp_path, monkeypatch):
+    import io
+
+    from snmptrapmgr.collector import service
+
+    rig = Rig(None, output=str(tmp_path / "out.jsonl"))
+    rig.collector.err = io.StringIO()
+    try:
+        rig.send(*[b"\x30\x03\x02\x01" + bytes([i]) for i in range(25)])  # 25 truncated messages
+        monkeypatch.setattr(service, "BAD_PACKETS_PERIOD", 0.0)
+        rig.collector.turn()
+        rig.send(b"\x30\x03\x02\x01\x63")  # shown again: a new period began
+        err = rig.collector.err.getvalue().splitlines()
+        shown = [x for x in err if ": bad packet from 127.0.0.1:" in x]
+        assert len(shown) == 21, err
+        assert [x for x in err if "more bad packets not shown" in x] == [
+            "snmptrapmgr: 5 more bad packets not shown (at most 20 are shown per 0 s)"]
+        assert rig.collector.stats()["bad_packets"] == 26
+    finally:
+        rig.close()

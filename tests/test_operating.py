@@ -294,3 +294,15 @@ def test_workers_are_supervised_and_end_with_the_parent(listener):
     proc.proc.wait(DEADLINE)
     assert _wait(lambda: not any(os.path.exists(f"/proc/{pid}/stat") and
                                  open(f"/proc/{pid}/stat").read().split()[2] != "Z" for pid in workers), 5)
+
+
+def test_a_configured_local_engine_id_is_the_one_v3_informs_reach(listener, tmp_path):
+    conf = tmp_path / "collector.toml"
+    conf.write_text('local_engine_id = "0x80001f8880c0ffee0001"\nlisten = ["127.0.0.1:0"]\n' + CAROL)
+    proc = listener("--config", str(conf))
+    assert "local engine ID 80001f8880c0ffee0001 " in proc.stderr()
+    _net_snmp(["snmpinform", "-v", "3", "-u", "carol", "-l", "authPriv", "-a", "SHA", "-A", "carol-auth-pass",
+               "-x", "AES", "-X", "carol-priv-pass", "-e", "0x80001f8880c0ffee0001", f"127.0.0.1:{proc.port}",
+               "", INFORM_OID, "1.3.6.1.4.1.99999.1.1", "s", "v3-inform"])
+    assert proc.terminate() == 0
+    assert [line["varbinds"][-1]["value"] for line in proc.lines()] == ["v3-inform"]

@@ -56,6 +56,7 @@ TOP_LEVEL = [
     Option("file_mode", str, meaning="permissions of a created output file (octal)"),
     Option("metrics_listen", str, meaning="HOST:PORT serving Prometheus /metrics"),
     Option("report_rate", float, minimum=0, maximum=1e6, meaning="SNMPv3 Reports per second per source"),
+    Option("local_engine_id", str, meaning="this collector's SNMPv3 engine ID (hex)"),
 ]
 
 
@@ -82,6 +83,7 @@ class CollectorConfig:
     file_mode: int = 0o640                            # permissions of a created output file
     metrics_listen: str = ""                          # HOST:PORT of /metrics ("" = none)
     report_rate: Optional[float] = None               # Reports/s per source (None: ReportRate's default)
+    local_engine_id: bytes = b""                      # b"": one generated at start
 
     def load_mibs(self) -> Any:
         """The MIB resolver for the output (None with ``numeric``), loaded once; MIB problems become notes.
@@ -200,6 +202,14 @@ def config_from_toml(data: dict, path: str = "config.toml", config: Optional[Col
         except ValueError:
             raise ConfigError(f"{path}: file_mode: octal permissions like \"0640\", not {data['file_mode']!r}") \
                 from None
+    if "local_engine_id" in data:
+        try:
+            config.local_engine_id = parse_engine_id(data["local_engine_id"])
+        except ValueError as exc:
+            raise ConfigError(f"{path}: local_engine_id: {exc}") from None
+        if not 5 <= len(config.local_engine_id) <= 32:
+            raise ConfigError(f"{path}: local_engine_id: 5 to 32 octets (RFC 3411), "
+                              f"not {len(config.local_engine_id)}")
     for key in ("inform_ack", "fsync", "metrics_listen", "report_rate"):
         if key in data:
             setattr(config, key, data[key])

@@ -83,6 +83,8 @@ def run_listen(build_config: Callable[[], CollectorConfig], duration: Optional[f
         collector.close()
         return 2
     _notes(config, err)
+    err.write(f"snmptrapmgr: local engine ID {collector.managers[0].local_engine_id.hex()} "
+              "(SNMPv3 informs are sent to it; several collectors behind one address need the same)\n")
     if metrics is not None:
         err.write(f"snmptrapmgr: metrics on {metrics.url}\n")
     err.flush()

@@ -52,8 +52,9 @@ from .stats import AUTH_FAILURE_CODES, Counters, format_line
 
 __all__ = ["Collector", "DEFAULT_RCVBUF"]
 
-#: bad packets shown on stderr between two stats lines (the rest are counted)
+#: bad packets shown on stderr per BAD_PACKETS_PERIOD (the rest are counted, and summed up in one line)
 BAD_PACKETS_SHOWN = 20
+BAD_PACKETS_PERIOD = 10.0
 #: the longest the loop keeps reading before it submits, polls and looks at signals and stats
 TURN_SECONDS = 0.1
 #: notifications waiting for the outputs beyond which the loop stops reading the sockets
@@ -79,6 +80,7 @@ class Collector:
         self._wake_r = self._wake_w = -1
         self._bad_reported = 0
         self._bad_suppressed = 0
+        self._bad_since = time.monotonic()
         self._acl = build_acl(config)
         self._respond = config.respond_informs
         self._ack_on_receive = getattr(config, "inform_ack", "after_output") == "on_receive"
@@ -114,6 +116,8 @@ class Collector:
             mgr.config(f"CompatibilityMode={self.compatibility_mode}")
             if config.max_engines is not None:
                 mgr.config(f"MaxEngines={int(config.max_engines)}")
+            if config.local_engine_id:
+                mgr.local_engine_id = config.local_engine_id
             if getattr(config, "report_rate", None) is not None:
                 mgr.config(f"ReportRate={float(config.report_rate)}")
             if self.share_port:
@@ -308,6 +312,8 @@ class Collector:
         delivered = delivery.delivered()
         if self.held:
             self.counters.responses_sent += self.held.answer_due(delivered)
+        if self._bad_reported and time.monotonic() - self._bad_since >= BAD_PACKETS_PERIOD:
+            self.summarize_bad_packets()
         if self.on_stats is not None and time.monotonic() - self._published >= 1.0:
             self._published = time.monotonic()
             self.on_stats(self.stats())
@@ -320,6 +326,15 @@ class Collector:
         elif self._paused and backlog <= MAX_BACKLOG // 2:
             self._paused = False
             self.log("the outputs caught up: reading again")
+
+    def summarize_bad_packets(self) -> None:
+        """One line for the bad packets not shown since the last one; the next ones are shown again."""
+        if self._bad_suppressed:
+            self.err.write(f"snmptrapmgr{self.label}: {self._bad_suppressed} more bad packets not shown "
+                           f"(at most {BAD_PACKETS_SHOWN} are shown per {BAD_PACKETS_PERIOD:g} s)\n")
+            self._bad_suppressed = 0
+        self._bad_reported = 0
+        self._bad_since = time.monotonic()
 
     def reopen(self) -> None:
         """SIGHUP: reopen the file outputs, then reload the configuration if it can be built again."""
@@ -404,10 +419,7 @@ class Collector:
                 name = getattr(output, "name", "") or getattr(output, "path", "") or output.type_name
                 self.err.write(f"snmptrapmgr {label} output {name}: "
                                + " ".join(f"{k}={v}" for k, v in extra.items()) + "\n")
-        if self._bad_suppressed:
-            self.err.write(f"snmptrapmgr{self.label}: {self._bad_suppressed} more bad packets not shown\n")
-            self._bad_suppressed = 0
-            self._bad_reported = 0
+        self.summarize_bad_packets()
         self.err.flush()
         return values
 
