@@ -14,10 +14,10 @@ calls back into the application only through the plain callables in
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from .codec import ber, community
-from .errors import ERR_BAD_PACKET, ERR_INVALID_ARGUMENT, ERR_MESSAGE_TOO_LONG, SNMPTrapMgrError
+from .errors import ERR_INVALID_ARGUMENT, ERR_MESSAGE_TOO_LONG, SNMPTrapMgrError
 from .events import (
     SNMPTrapMgrBadPacketEventParams,
     SNMPTrapMgrDiscoveryRequestEventParams,
@@ -33,7 +33,7 @@ from .codec.encode import (
 )
 from .security.interface import Hooks, Rejected, USMSettings
 
-__all__ = ["Hooks", "Receiver", "USMSettings", "MAX_DATAGRAM", "SYS_UPTIME", "SNMP_TRAP_OID",
+__all__ = ["Hooks", "InternalError", "Receiver", "USMSettings", "MAX_DATAGRAM", "SYS_UPTIME", "SNMP_TRAP_OID",
            "v1_trap_oids"]
 
 Address = Any  # (host, port) or (host, port, flowinfo, scope_id)
@@ -54,6 +54,17 @@ def _setting(name: str, doc: str) -> property:
     return property(get, set_, doc=doc)
 
 
+
+class InternalError(NamedTuple):
+    """A bug met while decoding a datagram (not the sender's fault): what the receiver returns
+    instead of a bad-packet event, so the owner logs it with its traceback and reports it
+    (the facade: ``on_error``), and the next datagram is handled as usual."""
+
+    exception: BaseException
+    packet: bytes
+    source_address: str
+    source_port: int
+
 class Receiver:
     """Protocol state of one listening point (auth cache, engine, settings).
 
@@ -71,7 +82,7 @@ class Receiver:
         self._usm: Any = None
         self._max_datagram = MAX_DATAGRAM
         self.max_datagram = max_datagram
-        self.counters = {"received": 0, "notifications": 0, "bad_packets": 0}
+        self.counters = {"received": 0, "notifications": 0, "bad_packets": 0, "internal_errors": 0}
 
     @property
     def max_datagram(self) -> int:
@@ -159,7 +170,8 @@ class Receiver:
         except SNMPTrapMgrError as exc:
             return [self.bad_packet(data, addr, exc.code, exc.message)]
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the receiver
-            return [self.bad_packet(data, addr, ERR_BAD_PACKET, f"internal error: {exc!r}")]
+            self.counters["internal_errors"] += 1
+            return [InternalError(exc, bytes(data), addr[0], addr[1])]
 
     def bad_packet(self, data: bytes, addr: Address, code: int, why: str,
                    reply_context: Any = None) -> SNMPTrapMgrBadPacketEventParams:

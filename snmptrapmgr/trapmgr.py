@@ -33,6 +33,7 @@ from .events import (
 )
 from .io.endpoint import Endpoint
 from .objects import ObjectArrays
+from .receiver import InternalError
 
 __all__ = ["SNMPTrapMgr"]
 
@@ -94,6 +95,7 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
             SNMPTrapMgrInformRequestEventParams: self._fire_inform,
             SNMPTrapMgrBadPacketEventParams: self._fire_bad_packet,
             SNMPTrapMgrDiscoveryRequestEventParams: self._fire_discovery,
+            InternalError: self._fire_internal_error,
         }
 
     # ------------------------------------------------------------------ context
@@ -337,6 +339,14 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
         if self.on_discovery_request is not None:
             self._fire(self.on_discovery_request, "on_discovery_request", event)
         self._send_reply(event, address)
+
+    def _fire_internal_error(self, event: InternalError, address: Any) -> None:
+        """A bug of ours met on this datagram: the log gets its traceback, on_error the summary."""
+        exc = event.exception
+        log.error("internal error on a datagram from %s:%s (%s): %r", event.source_address, event.source_port,
+                  event.packet[:64].hex(), exc, exc_info=exc)
+        self._error(0, f"internal error on a datagram from {event.source_address}:"
+                                  f"{event.source_port}: {type(exc).__name__}: {exc}")
 
     def _send_reply(self, event: Any, address: Any) -> None:
         try:

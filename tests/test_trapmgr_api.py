@@ -421,3 +421,43 @@ def test_v1_trap_fields_via_api(impl):
     assert rec.snapshots[0] == [(ENT + ".5", 64, b"1.2.3.4", "IPAddress")]
     assert b.trap_oid == "1.3.6.1.6.3.1.1.5.3" and b.rfc3584_trap_oid == "1.3.6.1.6.3.1.1.5.3"
     assert rec.snapshots[1] == []
+
+
+def test_an_internal_error_reaches_on_error_and_the_log_not_on_bad_packet(impl, caplog):
+    """A bug met while decoding (simulated: the decoder raises once) is ours, not the sender's."""
+    import logging
+    import socket
+
+    mgr = peers.new_mgr()
+    rec = peers.Recorder(mgr)
+    receiver = mgr.endpoint.receiver
+    real = receiver._community  # test-only reach: the receiver has no seam for a failing decoder
+
+    class FailsOnce:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def decode(self, data, addr):
+            self.calls += 1
+            if self.calls == 1:
+                raise ZeroDivisionError("simulated bug")
+            return real.decode(data, addr)
+
+    receiver._community = FailsOnce()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        trap = encode_community_message(1, b"public", encode_pdu(0xA7, 7, 0, 0, [
+            ("1.3.6.1.2.1.1.3.0", 0x43, 5), ("1.3.6.1.6.3.1.1.4.1.0", 0x06, "1.3.6.1.4.1.99999.0.1")]))
+        with caplog.at_level(logging.ERROR, logger="snmptrapmgr"):
+            sock.sendto(trap, ("127.0.0.1", mgr.local_port))
+            sock.sendto(trap, ("127.0.0.1", mgr.local_port))
+            assert peers.pump(mgr, lambda: len(rec.traps) == 1)
+        assert rec.bad == []
+        assert len(rec.errors) == 1 and "internal error on a datagram from 127.0.0.1:" in rec.errors[0].description
+        assert "ZeroDivisionError: simulated bug" in rec.errors[0].description
+        logged = [r for r in caplog.records if "internal error" in r.getMessage()]
+        assert len(logged) == 1 and logged[0].exc_info and logged[0].exc_info[0] is ZeroDivisionError
+        assert receiver.counters["internal_errors"] == 1
+    finally:
+        sock.close()
+        mgr.deactivate()
