@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -306,3 +307,66 @@ def test_a_configured_local_engine_id_is_the_one_v3_informs_reach(listener, tmp_
                "", INFORM_OID, "1.3.6.1.4.1.99999.1.1", "s", "v3-inform"])
     assert proc.terminate() == 0
     assert [line["varbinds"][-1]["value"] for line in proc.lines()] == ["v3-inform"]
+
+
+def _lock_holder(pids: list) -> int:
+    """The worker holding the output's flock (from /proc/locks), or 0."""
+    with open("/proc/locks") as locks:
+        for line in locks:
+            fields = line.split()
+            if len(fields) > 4 and fields[1] == "FLOCK" and int(fields[4]) in pids:
+                return int(fields[4])
+    return 0
+
+
+def test_killing_a_worker_stuck_writing_to_a_stalled_pipe_never_stops_the_others(tmp_path):
+    err = open(tmp_path / "err.txt", "w+")
+    proc = subprocess.Popen([sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port", "0",
+                             "--workers", "2", "--output", "-"], stdout=subprocess.PIPE, stderr=err, env=_env(),
+                            cwd=str(tmp_path))
+    try:
+        assert _wait(lambda: "listening on" in (tmp_path / "err.txt").read_text())
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", (tmp_path / "err.txt").read_text()).group(1))
+        assert _wait(lambda: len(_children(proc.pid)) == 2)
+        workers = _children(proc.pid)
+        # nobody reads stdout: the pipe fills, one worker blocks in write(2) holding the lock
+        senders = [subprocess.Popen([sys.executable, "-m", "bench.loadgen", "--port", str(port), "--count", "3000",
+                                     "--sequence", "--seconds", "20"], env=_env(), cwd=ROOT,
+                                    stderr=subprocess.DEVNULL) for _ in range(4)]
+        for sender in senders:
+            sender.wait(60)
+        assert _wait(lambda: _lock_holder(workers) != 0), open("/proc/locks").read()
+        stuck = _lock_holder(workers)
+        os.kill(stuck, signal.SIGKILL)
+        assert _wait(lambda: "ended (signal 9); starting it again" in (tmp_path / "err.txt").read_text(), 5)
+        got = bytearray()
+
+        def read_all() -> None:
+            while True:
+                chunk = os.read(proc.stdout.fileno(), 1 << 16)
+                if not chunk:
+                    return
+                got.extend(chunk)
+
+        reader = threading.Thread(target=read_all, daemon=True)
+        reader.start()  # the pipe drains: the other worker (and the new one) write again
+        after = subprocess.run([sys.executable, "-m", "bench.loadgen", "--port", str(port), "--count", "200",
+                                "--sequence", "--first", "500000", "--seconds", "20"], env=_env(), cwd=ROOT,
+                               stderr=subprocess.DEVNULL, timeout=60)
+        assert after.returncode == 0
+        from bench.loadgen import FIRST_REQUEST_ID
+        last = FIRST_REQUEST_ID + 500000 + 199
+
+        def whole_lines() -> list:
+            text = bytes(got).decode("utf-8", "replace")
+            return [json.loads(x) for x in text[:text.rfind("\n") + 1].splitlines()]  # every one parses
+
+        assert _wait(lambda: any(line["request_id"] == last for line in whole_lines()), 20), \
+            (tmp_path / "err.txt").read_text()[-1500:]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(DEADLINE)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        err.close()

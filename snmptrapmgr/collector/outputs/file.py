@@ -3,7 +3,9 @@
 Each batch is one write(2) of whole lines (a file is opened O_APPEND), so a
 reader never sees half a batch from a live writer.  With a ``lock``
 (shared by worker processes) a batch is written under it, so lines from
-several processes never interleave, even on a pipe.  Taken durably =
+several processes never interleave, even on a pipe; on a pipe the batch goes
+in writes of whole lines of at most PIPE_BUF octets (each atomic), so a worker
+killed in the middle of a batch leaves no torn line before the next one's.  Taken durably =
 write(2) returned for the whole batch (and fsync(2), with ``fsync``):
 :meth:`FileOutput.acked` then passes it.
 
@@ -25,6 +27,8 @@ from __future__ import annotations
 
 import errno
 import os
+import select
+import stat
 import sys
 import time
 from typing import Any, Mapping, Optional
@@ -62,6 +66,7 @@ class FileOutput(Output):
         self.write_errors = 0      # failed write(2)/fsync(2) calls
         self.failing_since: Optional[float] = None   # the current episode of failed writes
         self.fd = self._open()
+        self.pipe = stat.S_ISFIFO(os.fstat(self.fd).st_mode)
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], **context: Any) -> "FileOutput":
@@ -131,9 +136,16 @@ class FileOutput(Output):
     def _write_all(self) -> None:
         view = self.unwritten
         fd = self.fd
+        chunked = self.lock is not None and self.pipe
         while view:
+            part = view
+            if chunked and len(view) > select.PIPE_BUF:
+                # workers sharing a pipe: whole lines of at most PIPE_BUF per write(2), each atomic,
+                # so a worker killed in the middle of a batch leaves no torn line for the others
+                end = bytes(view[:select.PIPE_BUF]).rfind(b"\n") + 1
+                part = view[:end] if end else view
             try:
-                written = os.write(fd, view)
+                written = os.write(fd, part)
             except InterruptedError:
                 continue
             except OSError:
