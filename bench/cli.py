@@ -54,8 +54,9 @@ def parse_args(argv: list) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true",
                    help="CI-sized run (< 40 s): indicative only, its targets are not graded")
-    p.add_argument("--only", choices=("micro", "e2e", "collector"),
-                   help="run only one part (collector: v3, snmptrapmgr listen, bursts, memory)")
+    p.add_argument("--only", choices=("micro", "e2e", "collector", "mib"),
+                   help="run only one part (collector: v3, snmptrapmgr listen, bursts, memory; mib: MIB names, "
+                        "index load and memory, mib translate)")
     p.add_argument("--python-only", action="store_true",
                    help="measure the pure-Python fallback alone (no compiled modules needed)")
     p.add_argument("--json", metavar="PATH", help="write every number as JSON")
@@ -322,6 +323,16 @@ def main(argv: list | None = None) -> int:
             print(report_collector.memory_table(memory_runs, args.quick))
             out["rows"] += report.scenario_json(scenario_rows) + report_collector.memory_json(memory_runs)
             out["collector_receivers"] = sinfo
+        if args.only in (None, "mib"):
+            from . import mib
+
+            log("MIB rows: names, index load, memory, mib translate, JSON line names vs numeric")
+            mib_rows = mib.rows(args.quick, kinds)
+            print()
+            print(mib.table(mib_rows))
+            print()
+            print(mib.targets(mib_rows, args.quick))
+            out["rows"] += mib.rows_json(mib_rows)
     except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as exc:
         print(f"python -m bench: {type(exc).__name__ + ': ' if not isinstance(exc, RuntimeError) else ''}{exc}",
               file=sys.stderr)

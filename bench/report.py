@@ -284,6 +284,7 @@ SCENARIO_TITLES = {
     "v3_burst": "v3 authPriv, SNMPTrapMgr, burst (alone)",
     "listen_max": "snmptrapmgr listen -> file, max",
     "listen_burst": "snmptrapmgr listen -> file, burst (alone)",
+    "listen_burst_numeric": "snmptrapmgr listen --numeric -> file, burst (alone)",
 }
 
 

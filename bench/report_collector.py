@@ -163,6 +163,19 @@ def targets5(sweep: list, rows: list, runs: list, cfg: dict, quick: bool = False
     rate_target(">= 100,000 traps/s, snmptrapmgr listen -> JSON lines file", "listen_burst", 100_000, "listen_max")
     loss_target(f"0% loss at {cfg['listen_rate']:,.0f}/s offered for {cfg['listen_s']:g} s (listen)",
                 f"listen_{int(cfg['listen_rate'])}", cfg["listen_rate"])
+    names_cy, numeric_cy = get("listen_burst", "cython", rows), get("listen_burst_numeric", "cython", rows)
+    names_py, numeric_py = get("listen_burst", "python", rows), get("listen_burst_numeric", "python", rows)
+    entry = {"target": "listen -> JSON with MIB names >= 90% of --numeric throughput (bursts, alternating)",
+             "name": "listen_names_ratio", "limit": 0.9, "unit": "ratio", "op": ">=", "measured": None,
+             "twin": None, "pass": None}
+    if names_cy is not None and numeric_cy is not None and numeric_cy.processed_per_s > 0:
+        entry["measured"] = names_cy.processed_per_s / numeric_cy.processed_per_s
+        entry["pass"] = entry["measured"] >= 0.9
+        entry["note"] = (f"names {names_cy.processed_per_s:,.0f}/s, --numeric {numeric_cy.processed_per_s:,.0f}/s; "
+                         f"CPU-us/trap {names_cy.cpu_us_per_trap or 0:.2f} vs {numeric_cy.cpu_us_per_trap or 0:.2f}")
+    if names_py is not None and numeric_py is not None and numeric_py.processed_per_s > 0:
+        entry["twin"] = names_py.processed_per_s / numeric_py.processed_per_s
+    finish(entry, "listen_burst")
     by = {m.implementation: m for m in runs}
     for label, attr, count_attr, target_attr in (
             ("memory after {n:,} traps within 20 MB of the start", "after_traps", "traps_processed", "traps_target"),
@@ -200,6 +213,8 @@ def target5_lines(entries: list, quick: bool = False, compiled: bool = True) -> 
                 return f"{v:,.0f}/s"
             if e["unit"] == "%":
                 return f"{v:.2f}%"
+            if e["unit"] == "ratio":
+                return f"{v:.3f}"
             return f"{v:+.1f} MB"
         if e["measured"] is None:
             if e.get("why"):

@@ -12,7 +12,8 @@ count and time; the receiver is another process:
   traps of a user with a known engine (the receiver pins the engine's boots/time before
   each row, so the prebuilt datagrams stay inside the 150 s window);
 - ``listen_<rate>`` / ``listen_max`` / ``listen_burst``: ``python -m snmptrapmgr listen
-  --output FILE`` as a subprocess; each row sends its own request-ids and counts the
+  --output FILE`` (MIB names on, the default) as a subprocess; ``listen_burst_numeric``: the
+  same burst to a second listen with ``--numeric``, alternating with the named one; each row sends its own request-ids and counts the
   lines carrying them (so a line written late for one row is never counted in the next),
   the processing rate from the file's growth (polled every 5 ms; the first flushed batch
   is not counted); a row ends when the sender is done, the listen socket's queue is
@@ -104,14 +105,16 @@ class ListenProcess:
     the listen socket's queue is empty (/proc/net/udp) and the file stopped growing.
     """
 
-    def __init__(self, kind: str, workdir: Path, rcvbuf: int = LISTEN_RCVBUF, timeout_s: float = 30.0) -> None:
+    def __init__(self, kind: str, workdir: Path, rcvbuf: int = LISTEN_RCVBUF, timeout_s: float = 30.0,
+                 numeric: bool = False) -> None:
         self.kind = kind
-        self.output = workdir / f"listen-{kind}.jsonl"
-        self.errpath = workdir / f"listen-{kind}.err"
+        tag = f"{kind}-numeric" if numeric else kind
+        self.output = workdir / f"listen-{tag}.jsonl"
+        self.errpath = workdir / f"listen-{tag}.err"
         self._err = open(self.errpath, "w+")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port", "0",
-             "--output", str(self.output), "--rcvbuf", str(rcvbuf)],
+             "--output", str(self.output), "--rcvbuf", str(rcvbuf)] + (["--numeric"] if numeric else []),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._err, cwd=child_cwd(),
             env=_env(kind))
         end = time.monotonic() + timeout_s
@@ -411,23 +414,25 @@ def run(kinds: list, cfg: dict, progress: Callable[[str], None] = lambda s: None
             for kind in alternate(1):
                 progress(f"{kind} listen max")
                 rows.append(listeners[kind].run(0, cfg["duration_s"], cfg["max_count"], name="listen_max"))
+            for kind in kinds:  # MIB names off (--numeric), beside each: their cost (issue 11)
+                listeners[f"{kind}-numeric"] = ListenProcess(kind, Path(tmp), numeric=True)
             for kind in alternate(0):
-                progress(f"{kind} listen burst of {cfg['burst_count']:,}")
-                best = None
-                samples = []
+                progress(f"{kind} listen burst of {cfg['burst_count']:,}, names vs --numeric alternating")
+                names, numeric = [], []
                 for _ in range(max(1, cfg["burst_repeats"])):
-                    row = listeners[kind].run(0, 60.0, cfg["burst_count"], stop_first=True,
-                                              name="listen_burst")
-                    samples.append(row.processed_per_s)
-                    if best is None or row.processed_per_s > best.processed_per_s:
-                        best = row
-                best.extra["samples_per_s"] = samples
-                rows.append(best)
+                    names.append(listeners[kind].run(0, 60.0, cfg["burst_count"], stop_first=True,
+                                                     name="listen_burst"))
+                    numeric.append(listeners[f"{kind}-numeric"].run(0, 60.0, cfg["burst_count"], stop_first=True,
+                                                                    name="listen_burst_numeric"))
+                for samples in (names, numeric):
+                    best = max(samples, key=lambda r: r.processed_per_s)
+                    best.extra["samples_per_s"] = [r.processed_per_s for r in samples]
+                    rows.append(best)
         finally:
             for listener in listeners.values():
                 listener.close()
         info["listen"] = {k: {"rcvbuf_requested": LISTEN_RCVBUF, "rcvbuf_kernel": l.rcvbuf_kernel,
-                              "final": l.final} for k, l in listeners.items()}
+                              "final": l.final} for k, l in listeners.items() if k in kinds}
 
     runs = []
     for kind in kinds:

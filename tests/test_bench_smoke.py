@@ -33,9 +33,10 @@ MICRO_ROWS = {
 RATES = (20000, 50000)
 TARGET_ROWS = {"decode_v2c", "receive_v3", "p2k_md5", "p2k_sha1", "p2k_sha256", "p2k_sha512"}
 COLLECTOR_ROWS = {"e2e_sustained", "e2e_burst", "v3_80000", "v3_max", "v3_burst", "listen_80000", "listen_max",
-                  "listen_burst"}
+                  "listen_burst", "listen_burst_numeric"}
 MEMORY_ROWS = {"memory_traps", "memory_engines"}
-TARGET5_ROWS = {"e2e_burst", "e2e_sustained", "v3_burst", "listen_burst", "listen_80000", "after_traps",
+TARGET5_ROWS = {"e2e_burst", "e2e_sustained", "v3_burst", "listen_burst", "listen_names_ratio", "listen_80000",
+                "after_traps",
                 "after_spoof"}
 
 
@@ -150,6 +151,16 @@ def test_memory_rows_have_both_implementations(bench_run):
         caches = row["caches"]
         assert 0 < caches["learned_engines"] <= caches["max_engines"], row
         assert caches["any_engine_keys"] <= caches["max_keys"], row
+
+
+def test_mib_rows_in_the_same_run(bench_run):
+    stdout, data, _ = bench_run
+    rows = {r["name"] if "name" in r else r["key"]: r for r in data["rows"] if r["section"] == "mib"}
+    assert {"mib_names_7", "mib_name_cold", "mib_load", "mib_rss", "mib_translate", "mib_json_cython",
+            "mib_json_python"} <= set(rows), sorted(rows)
+    for row in rows.values():
+        assert _positive(row["best"]) and _positive(row["median"]), row
+    assert "Targets for MIB names" in stdout and "a --quick run, indicative only" in stdout
 
 
 def test_targets_and_table_printed(bench_run):
