@@ -12,6 +12,15 @@ an outage, error 10201) is sent again message by message, where the
 server simply acknowledges duplicates.  A stream without ``allow_atomic``
 (created by someone else) gets message-by-message publishing.
 
+Faster still, and the default: publishing over a connection of our own
+(:mod:`.nats_link`, frames built by :mod:`.nats_wire`), message by
+message with ``Nats-Msg-Id`` and one PubAck each, parsed in bulk: the
+server stores those faster than atomic batches (measured here, file
+storage: ~91,000/s against ~51,000/s from a bare client).  nats-py keeps
+the stream management, and the publishing too when TLS or a credentials
+file is configured (``tls_*``, ``creds``): the link speaks plain TCP with
+user/password or token only.
+
 The client runs its asyncio loop in a background thread; :meth:`send`
 hands a batch over with ``call_soon_threadsafe`` and returns.  The stream
 is created (file storage, ``allow_atomic``, 2-minute duplicate window)
@@ -34,8 +43,12 @@ from typing import Any, Mapping, Optional
 from ..config import ConfigError
 from .bus import BusOutput, Pending, check_spec, checked_spool, connect_failed
 from .msgid import render_subject
+from .nats_acks import AckBook
+from .nats_stream import check_stream, why
+from .nats_link import Link, LinkError
+from .nats_wire import publish_frames
 
-__all__ = ["NatsOutput", "subject_matches"]
+__all__ = ["NatsOutput"]
 
 DUPLICATE_IN_BATCH = 10201
 MAX_BATCHES = 40          # the server allows 50 atomic batches in flight per stream
@@ -47,32 +60,9 @@ OPTIONS = {
 }
 
 
-async def _why(server: str, exc: BaseException) -> BaseException:
-    """A clearer reason than nats-py's timeout: what a plain TCP connect to the first server says."""
-    parsed = urlsplit(server if "://" in server else f"nats://{server}")
-    try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(parsed.hostname, parsed.port or 4222), 2.0)
-        writer.close()
-    except (OSError, asyncio.TimeoutError, ValueError) as reason:
-        return reason if str(reason) else exc
-    return exc
-
-
 def _runs(owners: list) -> list:
     """[(pending, how many)] of consecutive equal owners."""
     return [(pending, len(list(group))) for pending, group in itertools.groupby(owners)]
-
-
-def subject_matches(pattern: str, subject: str) -> bool:
-    """NATS wildcard matching: ``*`` one token, ``>`` the rest."""
-    want = pattern.split(".")
-    have = subject.split(".")
-    for index, token in enumerate(want):
-        if token == ">":
-            return len(have) > index
-        if index >= len(have) or (token != "*" and token != have[index]):
-            return False
-    return len(want) == len(have)
 
 
 class NatsOutput(BusOutput):
@@ -103,6 +93,10 @@ class NatsOutput(BusOutput):
         self.ids = itertools.count()
         self.stopping = False
         self.nc: Any = None
+        self.direct = "tls" not in self.connect_options and "user_credentials" not in self.connect_options
+        self.link: Optional[Link] = None  # the publishing connection (direct mode)
+        self.book = AckBook()             # what the link sent and awaits PubAcks for; loop thread only
+        self.link_lost = False            # said once per outage
         self.last_error: Optional[Exception] = None  # the client's latest error (e.g. authorization)
         self.thread = threading.Thread(target=self._run, name="snmptrapmgr-nats", daemon=True)
 
@@ -175,7 +169,7 @@ class NatsOutput(BusOutput):
                 break
             except Exception as exc:  # noqa: BLE001 - any failure to connect is retried
                 if first:
-                    reason = await _why(self.servers[0], exc)
+                    reason = await why(self.servers[0], exc)
                     if reason is exc and self.last_error is not None:  # reachable: what the server said
                         reason = self.last_error
                     if isinstance(reason, (ConnectionResetError, BrokenPipeError)) and resets < 2:
@@ -208,7 +202,14 @@ class NatsOutput(BusOutput):
                     self.started.set()
                 await asyncio.sleep(1.0)
         self.nc = nc
-        await nc.subscribe(self.inbox + ".>", cb=self._on_ack)
+        if self.direct:
+            try:
+                self.link = await self._open_link()
+            except LinkError as exc:
+                self.log(f"{self.name}: {exc}; publishing through nats-py instead (slower)")
+                self.direct = False
+        if not self.direct:
+            await nc.subscribe(self.inbox + ".>", cb=self._on_ack)
         self.connected.set()
         self.started.set()
         self.wake()
@@ -216,43 +217,16 @@ class NatsOutput(BusOutput):
             self.log(f"{self.name}: connected")
         while not self.stopping:
             await asyncio.sleep(0.2)
+        if self.link is not None:
+            self.link.close()
         try:
             await nc.drain()
         except Exception:  # noqa: BLE001 - reconnecting or gone: nothing to drain, just close
             await nc.close()
 
     async def _check_stream(self, nc: Any) -> None:
-        js = nc.jetstream()
-        sample = render_subject(self.subject, '{"time":"","source":{"address":"127.0.0.1","port":1},'
-                                '"version":"v2c","pdu":"trap"')
-        capture = render_subject(self.subject.replace("{version}", "*").replace("{pdu}", "*")
-                                 .replace("{source}", "*"), "")
-        name = self.stream
-        if not name:
-            try:
-                name = await js.find_stream_name_by_subject(sample)
-            except Exception:  # noqa: BLE001 - no stream captures it
-                name = ""
-        if name:
-            try:
-                info = await js.stream_info(name)
-            except Exception:  # noqa: BLE001 - named stream absent
-                info = None
-            if info is not None:
-                if not any(subject_matches(s, sample) for s in info.config.subjects or []):
-                    raise ConfigError(f"stream {name} does not capture subject {sample} (its subjects: "
-                                      f"{', '.join(info.config.subjects or [])}): add it or pick another stream")
-                self.atomic = bool(info.config.allow_atomic)
-                if not self.atomic:
-                    self.log(f"{self.name}: stream {name} has no allow_atomic: publishing message by message")
-                return
-        if not self.create_stream:
-            raise ConfigError(f"no stream captures subject {sample} and create_stream is false")
-        from nats.js.api import StorageType, StreamConfig
-        await js.add_stream(StreamConfig(name=name or "SNMPTRAPMGR", subjects=[capture],
-                                         storage=StorageType.FILE, allow_atomic=True,
-                                         num_replicas=self.replicas, duplicate_window=120.0))
-        self.log(f"{self.name}: created stream {name or 'SNMPTRAPMGR'} (file storage) for {capture}")
+        self.atomic = await check_stream(nc, self.subject, self.stream, self.create_stream, self.replicas,
+                                         self.name, self.log)
 
     async def _quiet(self, exc: Exception) -> None:
         """nats-py reports each failed reconnect; the bus layer says it once (kept for that line)."""
@@ -267,6 +241,9 @@ class NatsOutput(BusOutput):
 
     # ------------------------------------------------------------- publishing (loop thread)
     def ready(self) -> bool:
+        if self.direct:
+            link = self.link
+            return link is not None and not link.closed
         return self.connected.is_set()
 
     def key_for(self, line: str) -> str:
@@ -309,7 +286,9 @@ class NatsOutput(BusOutput):
             if not chunk:
                 return
             try:
-                if self.atomic:
+                if self.direct:
+                    await self._linked(owners, chunk)
+                elif self.atomic:
                     assert self.slots is not None
                     await self.slots.acquire()
                     await self._atomic(owners, chunk)
@@ -318,6 +297,60 @@ class NatsOutput(BusOutput):
             except Exception as exc:  # noqa: BLE001 - a client error is a rejection of the chunk
                 for pending in set(owners):
                     self.reject(pending, f"{type(exc).__name__}: {exc}")
+
+    async def _linked(self, owners: list, chunk: list) -> None:
+        link = self.link
+        if link is None or link.closed:
+            raise ConnectionError("the publishing connection is down")
+        prefix = f"{self.inbox}.m{next(self.ids)}".encode()
+        self.book.add(prefix, owners)
+        link.write(publish_frames(chunk, prefix))
+        await link.drain()
+
+    # ------------------------------------------------------------- the publishing link (loop thread)
+    async def _open_link(self) -> Link:
+        """A publishing connection to the server nats-py is on, else to the next one that answers."""
+        current = self.nc.connected_url.geturl() if self.nc is not None and self.nc.connected_url else ""
+        order = [u for u in self.servers if current.endswith(urlsplit(u if "://" in u else f"nats://{u}").netloc)]
+        order += [u for u in self.servers if u not in order]
+        reasons = []
+        for url in order:
+            link = Link(self._link_acks, self._link_closed)
+            try:
+                await link.open(url, self.connect_options, self.inbox, self.connect_timeout)
+                return link
+            except LinkError as exc:
+                reasons.append(str(exc))
+        raise LinkError("; ".join(reasons))
+
+    def _link_closed(self, reason: str) -> None:
+        self.link = None
+        if not self.stopping:
+            if not self.link_lost:
+                self.link_lost = True
+                self.log(f"{self.name}: publishing connection lost ({reason}); reconnecting")
+            assert self.loop is not None
+            self.loop.create_task(self._relink())
+
+    async def _relink(self) -> None:
+        delay = 0.25
+        while not self.stopping and self.link is None:
+            try:
+                self.link = await self._open_link()
+            except LinkError:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self.link_lost = False
+            self.log(f"{self.name}: publishing connection back ({self.link.url})")
+            self.wake()
+
+    def _link_acks(self, messages: list) -> None:
+        confirmed, refused = self.book.take(messages)
+        for pending, count in confirmed:
+            self.confirm(pending, count)
+        for pending, reason in refused:
+            self.reject(pending, reason)
 
     async def _atomic(self, owners: list, chunk: list) -> None:
         token = f"b{next(self.ids)}"
@@ -383,6 +416,7 @@ class NatsOutput(BusOutput):
             assert self.slots is not None
             self.slots.release()
         self.batches.clear()
+        self.book.clear()
 
     def close(self) -> None:
         self.stopping = True
