@@ -284,3 +284,48 @@ def test_message_ids_and_subjects_from_real_listen_lines():
     assert message_id(line(5, "inform", 1)) == message_id(line(5, "inform", 2))
     assert message_id(line(5, "trap", 1)) != message_id(line(5, "trap", 2))
     assert message_id(line(5, "inform", 1)) != message_id(line(6, "inform", 1))
+
+
+def _self_signed(tmp_path):
+    """A certificate for 127.0.0.1 and its key, PEM files (the test's own CA)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def test_with_tls_it_publishes_through_nats_py_and_loses_nothing(tmp_path, capfd):
+    """TLS is nats-py's: the output's own publishing connection is plain TCP only, so with tls_*
+    set the records go as atomic batches through nats-py (the path kept for TLS and creds)."""
+    cert, key = _self_signed(tmp_path)
+    server = NatsServer(str(tmp_path / "store"), extra=("--tls", "--tlscert", cert, "--tlskey", key)).start()
+    try:
+        output = create(_spec([server.url.replace("nats://", "tls://")], tmp_path, tls_ca=cert))
+        try:
+            feeder = Feeder(output)
+            feeder.feed(3000)
+            assert feeder.until(lambda: output.acked() == 3000, 30), output.counters()
+            assert output.counters()["spooled"] == 0 and output.counters()["rejected"] == 0
+        finally:
+            output.close()
+        assert not [x for x in capfd.readouterr().err.splitlines() if "publishing connection" in x]
+    finally:
+        server.stop()
