@@ -13,9 +13,11 @@ resident set read from /proc/PID/status (VmRSS) before and after:
 The sender waits for the collector after each small group (its stats line
 every 0.05 s), so every datagram is processed and none is lost to a full
 receive buffer: the growth measured is the collector's, for all of them.
-Every loop is bounded in count and time.  The listen process runs the Cython
-build: decoding 8,192 OIDs of 60,000 arcs takes the pure-Python twin minutes
-(the collector's caches, the subject here, have no twin).
+Every loop is bounded in count and time.  The datagrams come from
+``bench.hostile`` (whose rows measure the same floods for ``python -m bench``).
+The listen process runs the Cython build: decoding 8,192 OIDs of 60,000 arcs
+takes the pure-Python twin minutes (the collector's caches, the subject here,
+have no twin).
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ import time
 
 import pytest
 
+from bench.hostile import long_community_traps, long_oid_trap
 from snmptrapmgr import available_implementations
-from snmptrapmgr.codec.encode import PDU_TRAP, encode_community_message, encode_pdu
 from test_collector_cli import Listener
 
 LIMIT_MB = 150
@@ -78,11 +80,6 @@ def _listen(tmp_path):
                     "--rcvbuf", str(64 << 20), "--numeric", output=os.devnull)
 
 
-def _long_oid_trap(i: int) -> bytes:
-    oid = f"1.3.6.1.4.1.{16384 + i}." + ".".join(["1"] * 60000)
-    return encode_community_message(1, b"public", encode_pdu(PDU_TRAP, i, 0, 0, [(oid, 0x02, 1)]))
-
-
 def _finish(proc: Listener, count: int) -> None:
     assert proc.terminate() == 0, proc.stderr()[-2000:]
     stats = proc.final_stats()
@@ -93,24 +90,16 @@ def test_long_distinct_oids_flood_keeps_rss_flat(tmp_path):
     proc = _listen(tmp_path)
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
-            warm = _flood(proc, (_long_oid_trap(i) for i in range(64)), [tx])  # buffers sized for 60 KB
+            warm = _flood(proc, (long_oid_trap(i) for i in range(64)), [tx])  # buffers sized for 60 KB
             before = _rss_mb(proc.proc.pid)
-            sent = _flood(proc, (_long_oid_trap(i) for i in range(64, 8192)), [tx])
+            sent = _flood(proc, (long_oid_trap(i) for i in range(64, 8192)), [tx])
             after = _rss_mb(proc.proc.pid)
-        assert len(_long_oid_trap(0)) > 60000
+        assert len(long_oid_trap(0)) > 60000
         assert after - before < LIMIT_MB, (before, after)
         _finish(proc, warm + sent)
     finally:
         proc.kill()
         proc.err.close()
-
-
-_REPRODUCER_2 = ("3082ee6a0201010482ee48", "a719020100020100020100300e300c06072b060104010101020101")
-
-
-def _long_community_trap(community: bytes) -> bytes:
-    assert len(community) == 61000
-    return bytes.fromhex(_REPRODUCER_2[0]) + community + bytes.fromhex(_REPRODUCER_2[1])
 
 
 @pytest.mark.parametrize("distinct", [False, True], ids=["one_community_4096_ports", "distinct_communities"])
@@ -124,14 +113,9 @@ def test_long_community_flood_keeps_rss_flat(tmp_path, distinct):
             senders.append(sender)
         assert len({s.getsockname()[1] for s in senders}) == len(senders)
 
-        def datagrams(first, count):
-            for i in range(first, first + count):
-                tail = i.to_bytes(4, "big") if distinct else b"\xff" * 4
-                yield _long_community_trap(b"\xff" * 60996 + tail)
-
-        warm = _flood(proc, datagrams(0, 64), senders[-64:])
+        warm = _flood(proc, long_community_traps(0, 64, distinct), senders[-64:])
         before = _rss_mb(proc.proc.pid)
-        sent = _flood(proc, datagrams(64, 4096), senders)
+        sent = _flood(proc, long_community_traps(64, 4096, distinct), senders)
         after = _rss_mb(proc.proc.pid)
         assert after - before < LIMIT_MB, (before, after)
         _finish(proc, warm + sent)

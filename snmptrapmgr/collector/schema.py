@@ -48,7 +48,9 @@ text at 4 bytes a character, the most CPython uses) plus
 headers, dict slot): at least what an entry really holds (tracemalloc,
 tests/test_collector_schema.py).  A full cache is emptied and refilled
 by the traffic that follows (cheap, and no ordering to maintain on the
-hot path).
+hot path).  :func:`set_cache_bounds` changes the byte bounds (and the
+per-item limits) of every cache; ``python -m bench.hostile`` uses it to
+compare the defaults with the bounds effectively off.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ from ..events import TYPE_NAMES, SNMPTrapMgrInformRequestEventParams
 
 __all__ = [
     "format_notification", "notification_to_dict", "octets_to_json", "Clock", "TextCache",
-    "cache_sizes", "clear_caches",
+    "cache_sizes", "clear_caches", "cache_bounds", "set_cache_bounds",
     "VARBIND_CACHE_ENTRIES", "VARBIND_CACHE_BYTES", "VARBIND_CACHE_ITEM",
     "HEADER_CACHE_ENTRIES", "HEADER_CACHE_BYTES", "HEADER_CACHE_COMMUNITY", "ENTRY_OVERHEAD",
 ]
@@ -180,6 +182,38 @@ def clear_caches() -> None:
     _HEADER_CACHE.clear()
     _NAMED_CACHE.clear()
     _TRAP_NAME_CACHE.clear()
+
+
+def cache_bounds() -> dict:
+    """The byte bounds in force: ``varbind_bytes`` (each varbind cache), ``header_bytes`` (the header and
+    trap-name caches), ``varbind_item`` (longest OID text or value kept) and ``header_community``
+    (longest community kept); the entry bounds are fixed."""
+    return {"varbind_bytes": _VARBIND_CACHE.max_bytes, "header_bytes": _HEADER_CACHE.max_bytes,
+            "varbind_item": VARBIND_CACHE_ITEM, "header_community": HEADER_CACHE_COMMUNITY}
+
+
+def set_cache_bounds(varbind_bytes: Any = None, header_bytes: Any = None, varbind_item: Any = None,
+                     header_community: Any = None) -> dict:
+    """Change the byte bounds of the formatting caches (None: unchanged); returns :func:`cache_bounds`
+    as it was, so ``set_cache_bounds(**previous)`` restores it.  Entries already held stay (a cache
+    over a smaller bound is emptied at its next insertion).  VARBIND_CACHE_BYTES and
+    HEADER_CACHE_BYTES stay the defaults; VARBIND_CACHE_ITEM and HEADER_CACHE_COMMUNITY are the
+    item limits in force (rebound here).  A bound like ``1 << 62`` is effectively off."""
+    global VARBIND_CACHE_ITEM, HEADER_CACHE_COMMUNITY
+    previous = cache_bounds()
+    for name, value in (("varbind_bytes", varbind_bytes), ("header_bytes", header_bytes),
+                        ("varbind_item", varbind_item), ("header_community", header_community)):
+        if value is not None and (type(value) is not int or value < 0):
+            raise ValueError(f"{name} must be a non-negative int, not {value!r}")
+    if varbind_bytes is not None:
+        _VARBIND_CACHE.max_bytes = _NAMED_CACHE.max_bytes = varbind_bytes
+    if header_bytes is not None:
+        _HEADER_CACHE.max_bytes = _TRAP_NAME_CACHE.max_bytes = header_bytes
+    if varbind_item is not None:
+        VARBIND_CACHE_ITEM = varbind_item
+    if header_community is not None:
+        HEADER_CACHE_COMMUNITY = header_community
+    return previous
 
 
 def _varbind(oid: str, obj_type: int, value: Any) -> str:
