@@ -54,9 +54,9 @@ def parse_args(argv: list) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true",
                    help="CI-sized run (< 40 s): indicative only, its targets are not graded")
-    p.add_argument("--only", choices=("micro", "e2e", "collector", "mib"),
+    p.add_argument("--only", choices=("micro", "e2e", "collector", "mib", "bus"),
                    help="run only one part (collector: v3, snmptrapmgr listen, bursts, memory; mib: MIB names, "
-                        "index load and memory, mib translate)")
+                        "index load and memory, mib translate; bus: the collector publishing to JetStream and Kafka)")
     p.add_argument("--python-only", action="store_true",
                    help="measure the pure-Python fallback alone (no compiled modules needed)")
     p.add_argument("--json", metavar="PATH", help="write every number as JSON")
@@ -333,6 +333,19 @@ def main(argv: list | None = None) -> int:
             print()
             print(mib.targets(mib_rows, args.quick))
             out["rows"] += mib.rows_json(mib_rows)
+        if args.only in (None, "bus") and "cython" in kinds:
+            from . import bus, report_bus
+
+            bcfg = report_bus.QUICK_CONFIG if args.quick else report_bus.CONFIG
+            log(f"bus rows: JetStream and Kafka, burst {bcfg['burst']:,}, max {bcfg['total']:,}, "
+                f"{bcfg['rate']:,}/s for {bcfg['seconds']:g} s, spool {bcfg['spool_count']:,}")
+            bus_rows = bus.rows(**bcfg)
+            print()
+            print(report_bus.table(bus_rows))
+            out["rows"] += [{"section": "bus", **r} for r in bus_rows]
+            out["targets_bus"] = report_bus.targets(bus_rows, bcfg, args.quick)
+            print()
+            print(report_bus.target_lines(out["targets_bus"], args.quick))
     except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as exc:
         print(f"python -m bench: {type(exc).__name__ + ': ' if not isinstance(exc, RuntimeError) else ''}{exc}",
               file=sys.stderr)

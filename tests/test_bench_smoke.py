@@ -56,7 +56,7 @@ def bench_run(tmp_path_factory):
         cmd += ["--plot", str(png_path)]
     env = dict(os.environ)
     env.pop("SNMPTRAPMGR_NO_EXTENSIONS", None)
-    proc = subprocess.run(cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=420)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout, json.loads(json_path.read_text()), png_path
 
@@ -161,6 +161,21 @@ def test_mib_rows_in_the_same_run(bench_run):
     for row in rows.values():
         assert _positive(row["best"]) and _positive(row["median"]), row
     assert "Targets for MIB names" in stdout and "a --quick run, indicative only" in stdout
+
+
+def test_bus_rows_in_the_same_run(bench_run):
+    stdout, data, _ = bench_run
+    rows = [r for r in data["rows"] if r["section"] == "bus"]
+    assert {(r["bus"], r["row"]) for r in rows} == {(b, k) for b in ("nats", "kafka")
+                                                    for k in ("burst", "max", "offered", "spool")}
+    for r in rows:
+        assert r["sent"] > 0, r
+        if r["row"] != "spool":
+            assert 0 < r["stored"] <= r["sent"], r  # stored counted at the broker, never more than sent
+    assert {t["name"] for t in data["targets_bus"]} == {"bus_burst", "bus_offered", "bus_spool_nats",
+                                                         "bus_spool_kafka"}
+    assert all(t["graded"] is False for t in data["targets_bus"])
+    assert "Targets for scale-out delivery" in stdout
 
 
 def test_targets_and_table_printed(bench_run):
