@@ -64,7 +64,21 @@ class OptionalBuildExt(build_ext):
         except Exception as exc:  # noqa: BLE001
             if REQUIRE:
                 raise
-            _warn(f"building {ext.name} failed: {exc}")
+            stale = self._remove_stale(ext)
+            _warn(f"building {ext.name} failed: {exc}"
+                  + (f"\nremoved the stale compiled file(s) of an earlier build: {', '.join(stale)}" if stale else ""))
+
+    def _remove_stale(self, ext):
+        """An earlier build's .so would otherwise load (in place) or be installed (from build/)
+        although it no longer matches its source: the failed module falls back, visibly."""
+        removed = []
+        for path in (self.get_ext_fullpath(ext.name),
+                     os.path.join(self.build_lib, self.get_ext_filename(ext.name)),
+                     os.path.join(*ext.name.split(".")[:-1], os.path.basename(self.get_ext_filename(ext.name)))):
+            if os.path.exists(path) and path not in removed:
+                os.remove(path)
+                removed.append(path)
+        return removed
 
 
 setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -77,6 +77,27 @@ def use(kind: str) -> None:
         _set_names(vars(selector), twin, kind == "cython")
 
 
+def stale() -> list[str]:
+    """The compiled twins older than their Cython source beside them (a checkout edited after its
+    last build): they still load, so ``listen`` says so instead of running old code silently."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    sources = os.path.join(os.path.dirname(package), "src")
+    if not os.path.isdir(sources):
+        return []  # an installed package: no sources to compare with
+    out = []
+    for name in ACCELERATED:
+        layer, _, short = name.partition(".")
+        source = os.path.join(sources, layer, f"_{short}_c.pyx")
+        try:
+            module = importlib.import_module(twin_name(name, "cython"))
+            built = os.path.getmtime(module.__file__ or "")
+            if os.path.getmtime(source) > built:
+                out.append(os.path.relpath(source, os.path.dirname(package)))
+        except (ImportError, OSError):
+            continue
+    return out
+
+
 def current() -> str:
     ber = importlib.import_module("snmptrapmgr.codec.ber")
     return "cython" if ber.USING_CYTHON else "python"

@@ -104,10 +104,17 @@ def _build_with_broken_compiler(copy: Path, require: bool) -> subprocess.Complet
 
 
 def test_failed_compile_falls_back_loudly(source_copy):
+    # an earlier build's compiled module, left in place: a failed rebuild must not keep it
+    import sysconfig
+
+    stale = source_copy / "snmptrapmgr" / "codec" / ("_ber_c" + sysconfig.get_config_var("EXT_SUFFIX"))
+    stale.write_bytes(b"not a module from these sources")
     result = _build_with_broken_compiler(source_copy, require=False)
     assert result.returncode == 0, result.stderr
     assert "WARNING" in result.stderr and "pure-Python twins" in result.stderr
-    assert not list((source_copy / "snmptrapmgr").glob("*.so"))
+    assert "removed the stale compiled file(s)" in result.stderr and "_ber_c" in result.stderr, result.stderr
+    assert not stale.exists()
+    assert not list((source_copy / "snmptrapmgr").rglob("*.so"))
     info = _probe(source_copy)
     assert info["implementation"] == "python"
     # and listen says so on its first lines, loudly
@@ -122,3 +129,33 @@ def test_failed_compile_falls_back_loudly(source_copy):
 def test_failed_compile_is_fatal_when_required(source_copy):
     result = _build_with_broken_compiler(source_copy, require=True)
     assert result.returncode != 0
+
+
+def test_compiled_modules_older_than_their_sources_are_named_at_start(tmp_path):
+    """A checkout edited after its last build: the old compiled module still loads, and listen says so."""
+    import shutil
+
+    if not list((ROOT / "snmptrapmgr" / "codec").glob("_ber_c*.so")):
+        pytest.skip("this checkout has no in-place build to copy")
+    copy = tmp_path / "checkout"
+    shutil.copytree(ROOT / "src", copy / "src", ignore=shutil.ignore_patterns("*.c", "*.html"))
+    shutil.copytree(ROOT / "snmptrapmgr", copy / "snmptrapmgr", ignore=shutil.ignore_patterns("__pycache__"))
+    for so in (copy / "snmptrapmgr").rglob("*.so"):
+        os.utime(so, (1_700_000_000, 1_700_000_000))
+    for pyx in (copy / "src").rglob("*.pyx"):
+        os.utime(pyx, (1_600_000_000, 1_600_000_000))
+    edited = copy / "src" / "codec" / "_ber_c.pyx"
+    os.utime(edited, None)  # edited now, after the build
+    import Crypto
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNMPTRAPMGR_")}
+    env["PYTHONPATH"] = os.pathsep.join((str(copy), os.path.dirname(os.path.dirname(Crypto.__file__))))
+    listen = subprocess.run([sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port", "0",
+                             "--numeric", "--duration", "0.1"], cwd=copy, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert "OLDER than their sources (src/codec/_ber_c.pyx)" in listen.stderr, listen.stderr
+    os.utime(edited, (1_600_000_000, 1_600_000_000))
+    listen = subprocess.run([sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port", "0",
+                             "--numeric", "--duration", "0.1"], cwd=copy, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert "compiled (Cython) modules" in listen.stderr and "OLDER" not in listen.stderr, listen.stderr

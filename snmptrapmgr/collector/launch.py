@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from typing import Callable, Optional, TextIO
 
-from .._select import current, no_extensions
+from .._select import current, no_extensions, stale
 from ..errors import SNMPTrapMgrError
 from ..version import __version__
 from .config import CollectorConfig, ConfigError
@@ -29,6 +29,10 @@ __all__ = ["run_listen"]
 def _implementation_note() -> str:
     """Which twins run, and why when it is the slower pure-Python fallback."""
     if current() == "cython":
+        old = stale()
+        if old:
+            return (f"compiled (Cython) modules, OLDER than their sources ({', '.join(old)}): rebuild "
+                    "(pip install . or python setup.py build_ext --inplace) or they run the old code")
         return "compiled (Cython) modules"
     if no_extensions():
         return "pure-Python modules (SNMPTRAPMGR_NO_EXTENSIONS is set)"
