@@ -54,9 +54,10 @@ def parse_args(argv: list) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true",
                    help="CI-sized run (< 40 s): indicative only, its targets are not graded")
-    p.add_argument("--only", choices=("micro", "e2e", "collector", "mib", "bus"),
+    p.add_argument("--only", choices=("micro", "e2e", "collector", "mib", "hostile", "bus"),
                    help="run only one part (collector: v3, snmptrapmgr listen, bursts, memory; mib: MIB names, "
-                        "index load and memory, mib translate; bus: the collector publishing to JetStream and Kafka)")
+                        "index load and memory, mib translate; hostile: listen's memory under floods of huge valid traps, "
+                        "what the cache bounds cost; bus: the collector publishing to JetStream and Kafka)")
     p.add_argument("--python-only", action="store_true",
                    help="measure the pure-Python fallback alone (no compiled modules needed)")
     p.add_argument("--json", metavar="PATH", help="write every number as JSON")
@@ -333,6 +334,16 @@ def main(argv: list | None = None) -> int:
             print()
             print(mib.targets(mib_rows, args.quick))
             out["rows"] += mib.rows_json(mib_rows)
+        if args.only in (None, "hostile"):
+            from . import hostile
+
+            log("hostile input rows: listen's RSS under huge-OID and huge-community floods, cache bounds cost")
+            hostile_rows = hostile.rows(args.quick, [k for k in ("cython", "python") if k in kinds])
+            print()
+            print(hostile.table(hostile_rows))
+            print()
+            print(hostile.targets(hostile_rows, args.quick))
+            out["rows"] += hostile.rows_json(hostile_rows)
         if args.only in (None, "bus") and "cython" in kinds:
             from . import bus, report_bus
 

@@ -35,8 +35,6 @@ them.  Loopback only; every loop bounded in count and time.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import re
 import signal
@@ -54,7 +52,7 @@ from snmptrapmgr import _select
 from snmptrapmgr.codec.encode import PDU_TRAP, encode_community_message, encode_integer, encode_tlv
 from snmptrapmgr.codec.oid import oid_to_ber
 
-from . import traffic
+from . import named_rows, traffic
 from .e2e import _env, child_cwd
 from .scenarios import LISTEN_RCVBUF, PORT_LINE, udp_socket
 from .timing import Candidate, measure
@@ -405,10 +403,7 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def table(found: list) -> str:
-    lines = [f"{'row':<92} {'best':>10} {'median':>10}  note", "-" * 150]
-    for row in found:
-        lines.append(f"{row.title:<92} {_fmt(row.best, row.unit):>10} {_fmt(row.median, row.unit):>10}  {row.note}")
-    return "\n".join(lines)
+    return named_rows.table(found, _fmt, 92, 10)
 
 
 def rows_json(found: list) -> list:
@@ -417,12 +412,11 @@ def rows_json(found: list) -> list:
 
 
 def targets(found: list, quick: bool = False) -> str:
-    head = "Targets for hostile input (issue 12), from one run (RSS) / the best chunk (ratios, median in brackets)"
+    head = "Targets for hostile input, from one run (RSS) / the best chunk (ratios, median in brackets)"
     lines = [head + (": a --quick run, indicative only" if quick else ":")]
     for row in found:
         if row.target:
-            verdict = ("pass" if row.passed else "miss") + " (not graded)" if quick else (
-                "PASS" if row.passed else "FAIL")
+            verdict = named_rows.verdict(row.passed, quick)
             extra = row.extra
             if not extra.get("complete", True):
                 verdict += f" ({extra.get('sent', 0):,} of {extra.get('total', 0):,} sent within the time bound)"
@@ -434,16 +428,8 @@ def targets(found: list, quick: bool = False) -> str:
 
 
 def main(argv: Optional[list] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.hostile", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller floods, fewer repeats (a CI-sized run)")
-    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
-    args = parser.parse_args(argv)
-    found = rows(args.quick)
-    print(table(found) + "\n\n" + targets(found, args.quick))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"rows": [asdict(r) for r in found]}, handle, indent=1)
-    return 0
+    return named_rows.run_main("python -m bench.hostile", __doc__.splitlines()[0], rows,
+                               lambda found, quick: table(found) + "\n\n" + targets(found, quick), argv)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ line row runs the receive path with both twins, names on and off, in one interle
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -24,7 +23,7 @@ from typing import Optional
 
 from snmptrapmgr import _select
 
-from . import traffic
+from . import named_rows, traffic
 from .timing import Candidate, measure
 
 ADDR = ("192.0.2.1", 50162)
@@ -212,10 +211,7 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def table(found: list) -> str:
-    lines = [f"{'row':<66} {'best':>12} {'median':>12}  note", "-" * 120]
-    for row in found:
-        lines.append(f"{row.title:<66} {_fmt(row.best, row.unit):>12} {_fmt(row.median, row.unit):>12}  {row.note}")
-    return "\n".join(lines)
+    return named_rows.table(found, _fmt, 66, 12)
 
 
 def rows_json(found: list) -> list:
@@ -228,26 +224,15 @@ def targets(found: list, quick: bool = False) -> str:
     lines = [head + (": a --quick run, indicative only" if quick else ":")]
     for row in found:
         if row.target:
-            verdict = ("pass" if row.passed else "miss") + " (not graded)" if quick else (
-                "PASS" if row.passed else "FAIL")
+            verdict = named_rows.verdict(row.passed, quick)
             lines.append(f"  {row.title} {row.target}: {_fmt(row.best, row.unit)} "
                          f"[{_fmt(row.median, row.unit)}]  {verdict}")
     return "\n".join(lines)
 
 
 def main(argv: Optional[list] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.mib", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats (a CI-sized run)")
-    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
-    args = parser.parse_args(argv)
-    found = rows(args.quick)
-    print(table(found))
-    print()
-    print(targets(found, args.quick))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"rows": [asdict(r) for r in found]}, handle, indent=1)
-    return 0
+    return named_rows.run_main("python -m bench.mib", __doc__.splitlines()[0], rows,
+                               lambda found, quick: table(found) + "\n\n" + targets(found, quick), argv)
 
 
 if __name__ == "__main__":

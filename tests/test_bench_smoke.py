@@ -163,6 +163,13 @@ def test_mib_rows_in_the_same_run(bench_run):
     assert "Targets for MIB names" in stdout and "a --quick run, indicative only" in stdout
 
 
+def test_hostile_rows_in_the_same_run(bench_run):
+    stdout, data, _ = bench_run
+    rows = [r for r in data["rows"] if r["section"] == "hostile"]
+    assert rows and {r["key"].rsplit("_", 1)[-1] for r in rows} >= {"cython", "python"}, [r["key"] for r in rows]
+    assert "Targets for hostile input" in stdout
+
+
 def test_bus_rows_in_the_same_run(bench_run):
     stdout, data, _ = bench_run
     rows = [r for r in data["rows"] if r["section"] == "bus"]
