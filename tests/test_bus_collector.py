@@ -127,6 +127,45 @@ def test_kafka_flood_through_the_collector(tmp_path):
         broker.stop()
 
 
+def test_kafka_flood_with_the_broker_frozen_4s_in_the_middle_loses_nothing(tmp_path):
+    """Tansu keeps its data in memory only, so the outage is a frozen broker (SIGSTOP: it takes
+    connections' bytes but answers nothing, as a hung or partitioned broker does), then SIGCONT;
+    plus informs over the run, each answered only once stored."""
+    broker = Tansu().start()
+    port = free_port()
+    spec = {"type": "kafka", "bootstrap_servers": broker.bootstrap, "topic": "snmp-traps", "ack_timeout": 1.0,
+            "spool_dir": str(tmp_path / "spool")}
+    log = str(tmp_path / "collector.log")
+    collector = start_collector(port, [spec], 60, log)
+    try:
+        results: dict = {}
+        informs = _informs(port, 40, 2.5, results)
+        sender = send_traps(port, 20000, 8000)
+        time.sleep(1.0)
+        broker.proc.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(4.0)
+        finally:
+            broker.proc.send_signal(signal.SIGCONT)
+        assert sender.wait(30) == 0
+        informs.join(60)
+        assert results == dict.fromkeys(range(40), 0)  # every snmpinform got its Response
+        # every notification taken (stored or spooled), then the spool replayed into the topic
+        assert _wait(lambda: "delivered=20040 " in open(log).read().rsplit("snmptrapmgr stats:", 1)[-1], 60)
+        assert _wait(lambda: "spool replayed" in open(log).read(), 60), open(log).read()[-2000:]
+        got = read_topic(broker.bootstrap, 10**6, timeout=8.0)  # all of it: an outage may leave duplicates
+        notes = [json.loads(value) for _, value, _, _ in got]
+        assert _request_ids(json.dumps(n) for n in notes if n["pdu"] == "trap") == set(range(20000)), \
+            open(log).read()[-2000:]
+        values = {n["varbinds"][-1]["value"] for n in notes if n["pdu"] == "inform"}
+        assert values == {f"inform-{i}" for i in range(40)}
+        assert "spooling" in open(log).read()  # the outage was seen, not slept through
+    finally:
+        collector.send_signal(signal.SIGTERM)
+        collector.wait(20)
+        broker.stop()
+
+
 def _run_listen(specs: list, tmp_path, duration: float = 0.5) -> tuple:
     """collector.launch.run_listen (what `listen` runs) with these output specs: (exit code, stderr)."""
     import io
