@@ -105,6 +105,11 @@ def test_bad_forward_settings_are_one_clear_error(spec, words):
 
 def test_forward_url():
     assert parse_output_url("forward://127.0.0.1:10162") == {"type": "forward", "target": "127.0.0.1:10162"}
+    assert parse_output_url("forward://127.0.0.1:10162?mode=inform") == {
+        "type": "forward", "target": "127.0.0.1:10162", "mode": "inform"}
+    for bad in ("forward://127.0.0.1:10162?mode=informs", "forward://127.0.0.1:10162?retries=3"):
+        with pytest.raises(ConfigError, match=r"\?mode=inform"):
+            parse_output_url(bad)
     with pytest.raises(ConfigError, match="forward://HOST:PORT"):
         parse_output_url("forward://127.0.0.1:10162/x")
 

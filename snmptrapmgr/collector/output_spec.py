@@ -10,7 +10,8 @@ check (its ``from_spec``), so a new output never edits this module.
 - ``file:///var/log/traps.jsonl``
 - ``nats://HOST:PORT[,HOST:PORT...]/SUBJECT`` (NATS JetStream)
 - ``kafka://HOST:PORT[,HOST:PORT...]/TOPIC``
-- ``forward://HOST:PORT`` (re-sent as SNMPv2c traps, the origin kept: see ``outputs.forward``)
+- ``forward://HOST:PORT`` (re-sent as SNMPv2c traps, the origin kept: see ``outputs.forward``);
+  ``forward://HOST:PORT?mode=inform``: as informs, taken once the next manager answered
 """
 
 from __future__ import annotations
@@ -54,9 +55,13 @@ def parse_output_url(text: str) -> dict:
     name = unquote(parts.path.lstrip("/"))
     hosts = _hosts(parts.netloc, text)
     if scheme == "forward":
-        if len(hosts) != 1 or name:
-            raise ConfigError(f"output {text!r}: forward://HOST:PORT (one address, nothing after it)")
-        return {"type": "forward", "target": hosts[0]}
+        if len(hosts) != 1 or name or parts.fragment or parts.query not in ("", "mode=trap", "mode=inform"):
+            raise ConfigError(f"output {text!r}: forward://HOST:PORT (one address), optionally ?mode=inform "
+                              "(acknowledged forwarding); other settings go in a TOML [[output]] table")
+        spec = {"type": "forward", "target": hosts[0]}
+        if parts.query:
+            spec["mode"] = parts.query.split("=", 1)[1]
+        return spec
     if not name or "/" in name:
         what = "SUBJECT" if scheme == "nats" else "TOPIC"
         raise ConfigError(f"output {text!r}: {scheme}://HOST:PORT/{what} (one {what.lower()} after the address)")
