@@ -7,7 +7,7 @@ from typing import Optional
 __all__ = ["CONFIG", "QUICK_CONFIG", "table", "targets", "target_lines"]
 
 # rows(): offered rate and seconds, spool run size, burst size, max-row size
-CONFIG = {"seconds": 10.0, "rate": 50_000, "spool_count": 1_000_000, "burst": 40_000, "total": 200_000}
+CONFIG = {"seconds": 10.0, "rate": 50_000, "spool_count": 1_000_000, "burst": 100_000, "total": 200_000}
 QUICK_CONFIG = {"seconds": 0.5, "rate": 20_000, "spool_count": 5_000, "burst": 2_000, "total": 5_000}
 NAMES = {"nats": "JetStream", "kafka": "Kafka"}
 
