@@ -17,8 +17,8 @@ spool) is fed by ``bench.loadgen`` in its own process:
   the broker's last store;
 * ``offered``: ``rate`` traps/s for ``seconds`` s; loss = traps not
   delivered (acknowledged by the broker) 10 s after the sender stopped;
-* ``spool``: the broker address points at nothing; ``spool-count`` traps as
-  fast as possible; the collector's RSS sampled every 0.5 s (first sample
+* ``spool``: the broker address points at nothing; ``spool-count`` traps at
+  30,000/s (so that they all go through the collector); the collector's RSS sampled every 0.5 s (first sample
   after 10 % of the traps, and the last), the spool fills on disk.
 
 Every child and broker is started on loopback ports picked here and stopped
@@ -315,6 +315,9 @@ def bus_rows(kind: str, seconds: float, rate: float, spool_count: int, workdir: 
     return out
 
 
+SPOOL_RATE = 30_000
+
+
 def _spool_row(kind: str, count: int, workdir: str) -> dict:
     """Broker away, the spool filling: RSS of the collector while ``count`` traps go through."""
     spec = _spec(kind, _port(), os.path.join(workdir, f"{kind}-spool-away"))
@@ -323,7 +326,8 @@ def _spool_row(kind: str, count: int, workdir: str) -> dict:
     child = Child(spec, workdir)
     try:
         started = time.monotonic()
-        sender = _send(child.port, 0, count, 300)
+        # at a rate the collector keeps up with while spooling, so that all of them go through it
+        sender = _send(child.port, SPOOL_RATE, count, count / SPOOL_RATE * 1.5 + 10)
         samples: list = []
         while sender.poll() is None and time.monotonic() - started < 400:
             samples.append(child.rss_mib())

@@ -54,9 +54,10 @@ def targets(rows: list, cfg: dict, quick: bool) -> list:
     for bus in ("nats", "kafka"):
         spool = _row(rows, bus, "spool")
         growth = None if spool is None else spool["rss_mib_end"] - spool["rss_mib_at_10pct"]
-        out.append({"target": f"RSS flat (<= +10 MiB) over {cfg['spool_count']:,} notifications, {NAMES[bus]} away, "
-                              "spool filling", "name": f"bus_spool_{bus}", "limit": 10.0, "unit": " MiB",
-                    "measured": growth, "kafka": None})
+        through = spool["spooled"] if spool else 0
+        out.append({"target": f"RSS flat (<= +10 MiB) over {through:,} notifications spooled (of "
+                              f"{cfg['spool_count']:,} sent), {NAMES[bus]} away", "name": f"bus_spool_{bus}",
+                    "limit": 10.0, "unit": " MiB", "measured": growth, "kafka": None})
     for entry in out:
         value = entry["measured"]
         if value is None:
