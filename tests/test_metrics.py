@@ -70,3 +70,42 @@ def test_a_bad_metrics_address_is_one_line_and_exit_2(address, words):
                           "--metrics-listen", address, "--duration", "0.1"], env=_env(), capture_output=True,
                          text=True, timeout=DEADLINE)
     assert res.returncode == 2 and words in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_bad_packets_and_auth_failures_by_reason_add_up(listener, workers):
+    """Each kind of bad datagram under its own reason label; the labels add up to the stats line's
+    totals, with --workers 2 too (the parent sums its workers' reasons)."""
+    import socket
+
+    proc = listener("--host", "127.0.0.1", "--port", "0", "--metrics-listen", "127.0.0.1:0", "--workers", workers,
+                    "--community", "public")
+    url = _url(proc)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for _ in range(3):  # malformed BER
+            sock.sendto(b"\x30\x05\x02\x01\x01\x04", ("127.0.0.1", proc.port))
+        for _ in range(2):  # SNMP version 5: not one we speak
+            sock.sendto(bytes.fromhex("301402010504067075626c6963a70702010102010002"), ("127.0.0.1", proc.port))
+    for _ in range(2):
+        _net_snmp(["snmptrap", "-v", "2c", "-c", "wrong", f"127.0.0.1:{proc.port}", "", ".1.3.6.1.4.1.99999.0.1"])
+    _net_snmp(["snmptrap", "-v", "3", "-u", "nosuchuser", "-l", "noAuthNoPriv", "-e", "0x80001f8880aabbccdd",
+               f"127.0.0.1:{proc.port}", "", ".1.3.6.1.4.1.99999.0.1"])
+    _loadgen(proc.port, 5)
+    proc.wait_lines(5)
+    end = time.monotonic() + DEADLINE
+    while True:
+        got = scrape(url)
+        bad = {k[1][0][1]: v for k, v in got.items() if k[0] == "snmptrapmgr_bad_packets_total" and v}
+        auth = {k[1][0][1]: v for k, v in got.items() if k[0] == "snmptrapmgr_auth_failures_total" and v}
+        community = bad.get("unknown_community", 0) + auth.get("acl", 0)
+        if (bad.get("malformed") == 3 and bad.get("unsupported_version") == 2 and community == 2
+                and bad.get("unknown_user") == 1) or time.monotonic() > end:
+            break
+        time.sleep(0.2)
+    assert bad.get("malformed") == 3 and bad.get("unsupported_version") == 2, bad
+    assert community == 2 and bad.get("unknown_user") == 1 and auth.get("unknown_user") == 1, (bad, auth)
+    assert got[("snmptrapmgr_received_total", ())] == 5 + 3 + 2 + 2 + 1
+    assert proc.terminate() == 0
+    final = proc.final_stats()  # the labels add up to the stats line's totals
+    assert sum(bad.values()) == final["bad_packets"] and sum(auth.values()) == final["auth_failures"], (bad, auth,
+                                                                                                     final)

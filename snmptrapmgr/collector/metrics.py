@@ -8,7 +8,8 @@ publishes them about once a second), so the numbers are the whole collector's.
 
 Metrics (all counters unless said): ``snmptrapmgr_notifications_total{version,pdu}``,
 ``snmptrapmgr_received_total`` (datagrams), ``snmptrapmgr_delivered_total``,
-``snmptrapmgr_bad_packets_total``, ``snmptrapmgr_auth_failures_total``,
+``snmptrapmgr_bad_packets_total{reason}``, ``snmptrapmgr_auth_failures_total{reason}`` (a
+fixed set of reasons, :data:`~.stats.BAD_REASONS`; they add up to the stats line's totals),
 ``snmptrapmgr_informs_acknowledged_total``, ``snmptrapmgr_informs_unanswered_total``,
 ``snmptrapmgr_reports_sent_total``, ``snmptrapmgr_reports_suppressed_total``,
 ``snmptrapmgr_kernel_drops_total``, per output (one process only)
@@ -25,7 +26,7 @@ from .._select import current
 from ..version import __version__
 from .options import ConfigError
 from .snmptrapd_conf import parse_address
-from .stats import KINDS
+from .stats import AUTH_REASONS, BAD_REASONS, KINDS
 
 __all__ = ["MetricsServer", "SIMPLE"]
 
@@ -33,8 +34,6 @@ __all__ = ["MetricsServer", "SIMPLE"]
 SIMPLE = (
     ("received", "received", "UDP datagrams received"),
     ("delivered", "delivered", "notifications stored by every output"),
-    ("bad_packets", "bad_packets", "datagrams that were not an acceptable notification"),
-    ("auth_failures", "auth_failures", "authentication failures (usmStats kinds, unknown communities, ACLs)"),
     ("responses_sent", "informs_acknowledged", "informs answered (after their line was stored)"),
     ("informs_unanswered", "informs_unanswered", "informs never answered (too many or too long held)"),
     ("informs_duplicate", "informs_duplicate", "retransmitted informs answered again but stored once"),
@@ -65,6 +64,15 @@ class _Families:
         yield kinds
         for field, name, text in SIMPLE:
             yield CounterMetricFamily(f"snmptrapmgr_{name}", text, value=values.get(field, 0))
+        for prefix, name, text, reasons in (
+                ("bad", "bad_packets", "datagrams that were not an acceptable notification",
+                 [label for label, _ in BAD_REASONS] + ["other"]),
+                ("auth", "auth_failures", "authentication failures (usmStats kinds, unknown communities, ACLs)",
+                 [label for label, _ in AUTH_REASONS])):
+            family = CounterMetricFamily(f"snmptrapmgr_{name}", text, labels=["reason"])
+            for reason in reasons:  # the labels add up to the stats line's total
+                family.add_metric([reason], values.get(f"{prefix}_{reason}", 0))
+            yield family
         if outputs:
             acked = CounterMetricFamily("snmptrapmgr_output_acknowledged", "notifications an output stored",
                                         labels=["output"])

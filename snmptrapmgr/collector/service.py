@@ -205,7 +205,9 @@ class Collector:
 
     def _on_bad_packet(self, event: Any) -> None:
         counters = self.counters
-        if event.error_code in AUTH_FAILURE_CODES:
+        code = event.error_code
+        counters.bad_codes[code] = counters.bad_codes.get(code, 0) + 1
+        if code in AUTH_FAILURE_CODES:
             counters.auth_failures += 1
         if event.report and event.reply_context is not None:
             counters.reports_sent += 1

@@ -13,23 +13,51 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..errors import (
+    ERR_BAD_ENGINE_ID,
+    ERR_BAD_PACKET,
     ERR_BAD_TIME_FRAME,
     ERR_BAD_USER_NAME,
     ERR_DECRYPTION_FAILED,
+    ERR_DEFECTIVE_PACKET,
+    ERR_MESSAGE_TOO_LONG,
+    ERR_MESSAGE_TOO_SHORT,
     ERR_MISSING_AUTH_PASSWORD,
     ERR_MISSING_PRIV_PASSWORD,
     ERR_NOT_AUTHENTICATED,
+    ERR_NOT_ENCRYPTED,
     ERR_SECURITY_LEVEL,
+    ERR_SECURITY_MODEL,
+    ERR_UNKNOWN_PDU,
+    ERR_UNSUPPORTED_VERSION,
     ERR_VERIFICATION_FAILED,
 )
 
-__all__ = ["AUTH_FAILURE_CODES", "FIELDS", "KINDS", "Counters", "format_line", "add"]
+__all__ = ["AUTH_FAILURE_CODES", "BAD_REASONS", "AUTH_REASONS", "FIELDS", "KINDS", "SHARED", "Counters",
+           "format_line", "add"]
 
 #: bad-packet error codes counted as authentication failures
 AUTH_FAILURE_CODES = frozenset((
     ERR_NOT_AUTHENTICATED, ERR_VERIFICATION_FAILED, ERR_BAD_USER_NAME, ERR_SECURITY_LEVEL,
     ERR_DECRYPTION_FAILED, ERR_BAD_TIME_FRAME, ERR_MISSING_AUTH_PASSWORD, ERR_MISSING_PRIV_PASSWORD,
 ))
+
+#: the ``reason`` label of the bad-packet metric: (label, error codes); what none names is "other"
+BAD_REASONS = (
+    ("malformed", (ERR_DEFECTIVE_PACKET, ERR_BAD_PACKET, ERR_UNKNOWN_PDU, ERR_MESSAGE_TOO_SHORT)),
+    ("too_long", (ERR_MESSAGE_TOO_LONG,)),
+    ("unsupported_version", (ERR_UNSUPPORTED_VERSION, ERR_SECURITY_MODEL)),
+    ("unknown_community", (ERR_NOT_AUTHENTICATED,)),
+    ("unknown_user", (ERR_BAD_USER_NAME,)),
+    ("unknown_engine_id", (ERR_BAD_ENGINE_ID,)),
+    ("wrong_digest", (ERR_VERIFICATION_FAILED,)),
+    ("not_in_time_window", (ERR_BAD_TIME_FRAME,)),
+    ("decryption_error", (ERR_DECRYPTION_FAILED, ERR_NOT_ENCRYPTED)),
+    ("unsupported_security_level", (ERR_SECURITY_LEVEL,)),
+    ("no_password", (ERR_MISSING_AUTH_PASSWORD, ERR_MISSING_PRIV_PASSWORD)),
+)
+#: the ``reason`` label of the auth-failure metric: the usmStats kinds, the community, the ACLs
+AUTH_REASONS = tuple(r for r in BAD_REASONS if set(r[1]) & AUTH_FAILURE_CODES) + (("acl", ()),)
+_BAD_BY_CODE = {code: f"bad_{label}" for label, codes in BAD_REASONS for code in codes}
 
 FIELDS = ("received", "delivered", "bad_packets", "auth_failures", "reports_sent",
           "responses_sent", "kernel_drops", "informs_unanswered", "informs_duplicate", "reports_suppressed",
@@ -40,11 +68,16 @@ KINDS = (("traps_v1", "1", "trap"), ("traps_v2c", "2c", "trap"), ("traps_v3", "3
          ("informs_v2c", "2c", "inform"), ("informs_v3", "3", "inform"))
 
 
+#: what a worker hands its parent: the stats line's fields and the per-reason counts
+SHARED = FIELDS + tuple(f"bad_{label}" for label, _ in BAD_REASONS) + ("bad_other",) + tuple(
+    f"auth_{label}" for label, _ in AUTH_REASONS)
+
+
 class Counters:
     """Counters of one collector process (one or more listening managers)."""
 
     __slots__ = ("auth_failures", "reports_sent", "responses_sent", "rejected", "managers", "delivery",
-                 "held", "dedup", "traps", "informs")
+                 "held", "dedup", "traps", "informs", "bad_codes")
 
     def __init__(self) -> None:
         self.auth_failures = 0   # bad packets with an auth code, plus collector ACL rejections
@@ -57,6 +90,7 @@ class Counters:
         self.dedup: Any = None
         self.traps = [0, 0, 0, 0]    # accepted traps by snmp_version (index 1, 2, 3)
         self.informs = [0, 0, 0, 0]  # accepted informs likewise
+        self.bad_codes: dict = {}    # bad packets by error code (the collector's handler sees each)
 
     def watch(self, managers: Iterable[Any], delivery: Any, held: Any = None, dedup: Any = None) -> None:
         """Read received/bad/drops from ``managers``' endpoints, delivered from ``delivery``,
@@ -88,11 +122,24 @@ class Counters:
             "reports_suppressed": suppressed,
             "traps_v1": traps[1], "traps_v2c": traps[2], "traps_v3": traps[3],
             "informs_v2c": informs[2], "informs_v3": informs[3],
+            **self._reasons(bad),
         }
+
+    def _reasons(self, bad: int) -> dict:
+        """bad_<reason> and auth_<reason> counts; "other" makes the bad ones add up to ``bad``."""
+        out = dict.fromkeys(SHARED[len(FIELDS):], 0)
+        for code, count in self.bad_codes.items():
+            field = _BAD_BY_CODE.get(code, "bad_other")
+            out[field] += count
+            if code in AUTH_FAILURE_CODES:
+                out["auth" + field[3:]] += count
+        out["bad_other"] += max(0, bad - sum(v for k, v in out.items() if k.startswith("bad_")))
+        out["auth_acl"] = self.rejected
+        return out
 
 
 def add(totals: dict, more: dict) -> dict:
-    for name in FIELDS:
+    for name in SHARED:
         totals[name] = totals.get(name, 0) + int(more.get(name, 0))
     return totals
 

@@ -34,7 +34,7 @@ from .config import CollectorConfig, ConfigError
 from .outputs import create
 from .metrics import maybe_serve
 from .service import Collector
-from .stats import FIELDS, add, format_line
+from .stats import SHARED, add, format_line
 
 __all__ = ["run_workers", "FileLock", "FAST_DEATHS", "FAST_WINDOW"]
 
@@ -88,10 +88,10 @@ def _worker(config: CollectorConfig, err: TextIO, duration: Optional[float], loc
         ready.send(("error", str(exc)))
         os._exit(1)
     collector.build_config = build_config
-    base = slot * len(FIELDS)
+    base = slot * len(SHARED)
 
     def publish(values: dict) -> None:
-        for i, name in enumerate(FIELDS):
+        for i, name in enumerate(SHARED):
             shared[base + i] = int(values.get(name, 0))
 
     collector.on_stats = publish
@@ -116,7 +116,7 @@ def run_workers(config: CollectorConfig, err: TextIO = sys.stderr, duration: Opt
     lock = FileLock(os.path.join(lock_dir, "write.lock"))
     listen = list(config.listen or [("0.0.0.0", 162)])
     count = config.workers
-    slots = ctx.Array("q", (count + 64) * len(FIELDS), lock=False)  # + room for restarted workers
+    slots = ctx.Array("q", (count + 64) * len(SHARED), lock=False)  # + room for restarted workers
     procs: dict = {}      # slot index -> Process
     deaths: dict = {}     # worker number -> monotonic times of its deaths
     totals_slots = [0]    # slots used so far
@@ -160,9 +160,9 @@ def run_workers(config: CollectorConfig, err: TextIO = sys.stderr, duration: Opt
 
     def totals() -> dict:
         out: dict = {}
-        width = len(FIELDS)
+        width = len(SHARED)
         for slot in range(totals_slots[0]):
-            out = add(out, dict(zip(FIELDS, slots[slot * width:(slot + 1) * width])))
+            out = add(out, dict(zip(SHARED, slots[slot * width:(slot + 1) * width])))
         return out
 
     try:
