@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="no MIB names in the output (trap_name, name, label, display)")
     listen.add_argument("--mib-dir", action="append", default=[], metavar="DIR",
                         help="also name OIDs from the MIBs in DIR (repeatable; compiled once, then cached)")
+    listen.add_argument("--user", metavar="NAME", default=None,
+                        help="bind the sockets and open the outputs, then run as NAME (needs root; the "
+                             "systemd unit contrib/snmptrapmgr.service is the preferred way)")
     mib_cli.add_arguments(commands)
     return parser
 
@@ -128,6 +131,10 @@ def _build_config(args: argparse.Namespace) -> CollectorConfig:
         config.receive_buffer = args.rcvbuf
     if args.numeric:
         config.numeric = True
+    if args.user is not None:
+        if not args.user:
+            raise ConfigError("--user: an account name, not an empty string")
+        config.run_as_user, config.run_as_user_origin = args.user, "--user"
     config.mib_dirs.extend(args.mib_dir)
     if config.workers < 1:
         raise ConfigError("--workers must be at least 1")

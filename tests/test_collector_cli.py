@@ -412,3 +412,142 @@ def _listen_once_at(port):
     return subprocess.run([sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1", "--port",
                            str(port), "--duration", "0.1"], env=_env(), capture_output=True, text=True,
                           timeout=DEADLINE)
+
+
+# ----------------------------------------------------------------------------- --user (issue 14)
+
+NO_SUCH_USER = "snmptrapmgr-no-such-user"
+
+
+def _as_non_root():
+    """argv prefix running a command as a user that is not root: as is when the tests are not root;
+    as root, nobody through setpriv with CAP_DAC_READ_SEARCH alone (to read an interpreter installed
+    under /root), which is not root to ``listen``: its euid is 65534."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.fail("setpriv (util-linux) is needed to run the non-root cases as root")
+    return [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--bounding-set=-all,+dac_read_search",
+            "--inh-caps=-all,+dac_read_search", "--ambient-caps=-all,+dac_read_search"]
+
+
+def _listen_as_non_root(*args):
+    return subprocess.run([*_as_non_root(), sys.executable, "-m", "snmptrapmgr", "listen", "--host", "127.0.0.1",
+                           "--port", "0", "--duration", "0.1", *args],
+                          env=_env(), cwd="/", capture_output=True, text=True, timeout=DEADLINE)
+
+
+def _one_line(res, *words):
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.splitlines()) == 1, res.stderr
+    assert "listening on" not in res.stderr  # refused before anything was bound
+    for word in words:
+        assert word in res.stderr, res.stderr
+
+
+def test_user_that_does_not_exist_is_one_line_exit_2():
+    res = _listen_as_non_root("--user", NO_SUCH_USER)
+    _one_line(res, f"snmptrapmgr: --user {NO_SUCH_USER}: no such user on this system", "useradd --system")
+
+
+def test_another_user_without_root_is_one_line_exit_2():
+    import pwd
+
+    current = subprocess.run([*_as_non_root(), "id", "-un"], capture_output=True, text=True, timeout=DEADLINE)
+    other = "root" if current.stdout.strip() != "root" else pwd.getpwuid(65534).pw_name
+    res = _listen_as_non_root("--user", other)
+    _one_line(res, f"--user {other}: running as {current.stdout.strip()}, not root, so the user cannot change",
+              "start as root, or leave out --user", "contrib/snmptrapmgr.service")
+
+
+def test_the_user_it_already_runs_as_is_accepted_without_root():
+    current = subprocess.run([*_as_non_root(), "id", "-un"], capture_output=True, text=True, timeout=DEADLINE)
+    name = current.stdout.strip()
+    res = _listen_as_non_root("--user", name)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    assert re.search(rf"^snmptrapmgr: running as user {re.escape(name)} \(uid \d+, gid \d+\), as started$",
+                     res.stderr, re.M), res.stderr
+
+
+@pytest.mark.parametrize("toml, words", [
+    (f'run_as_user = "{NO_SUCH_USER}"\n', f"c.toml: run_as_user {NO_SUCH_USER}: no such user on this system"),
+    ('run_as_user = 65534\n', "c.toml: run_as_user: expected a string, not 65534"),
+    ('run_as_user = ""\n', "c.toml: run_as_user: an account name, not an empty string"),
+    # "user" is the SNMPv3 [[user]] tables (TOML could not have both): the key to use is named
+    ('user = "nobody"\n', 'c.toml: user: the [[user]] tables are SNMPv3 users; to run as the account '
+                          '\'nobody\' write run_as_user = "nobody"'),
+])
+def test_run_as_user_in_the_toml_file(tmp_path, toml, words):
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    res = _listen_once("--config", str(path))
+    _one_line(res, words)
+
+
+def test_user_with_workers_is_one_line_exit_2():
+    if os.geteuid() != 0:
+        pytest.skip("only root can ask to change user with --workers (not root, --user NAME is refused first); "
+                    "CI runs as root")
+    res = _listen_once("--user", "nobody", "--workers", "2")
+    _one_line(res, "--user nobody runs one process, not --workers 2", "contrib/snmptrapmgr.service")
+
+
+def _free_port_below_1024():
+    for port in range(900, 600, -1):  # test_contrib.py searches down from 1023
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.fail("no free UDP port below 1024 on 127.0.0.1")
+
+
+def _status(pid):
+    with open(f"/proc/{pid}/status") as handle:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in handle if ":\t" in line)
+
+
+@NEEDS_NETSNMP
+def test_root_binds_port_below_1024_then_runs_as_nobody(listener, tmp_path):
+    """As root: bind a port below 1024 and open the output in a directory only root can enter, then become
+    nobody (every uid and gid, no capability) before the first datagram; a trap and an inform arrive."""
+    import pwd
+
+    if os.geteuid() != 0:
+        pytest.skip("the success path of --user needs root (the tests do not run as root here); CI runs as root")
+    nobody = pwd.getpwnam("nobody")
+    private = tmp_path / "root-only"
+    private.mkdir(mode=0o700)
+    output = str(private / "traps.jsonl")
+    port = _free_port_below_1024()
+    proc = listener("--host", "127.0.0.1", "--port", str(port), "--user", "nobody", output=output)
+    assert proc.port == port
+    end = time.monotonic() + DEADLINE
+    while "running as user nobody" not in proc.stderr():
+        assert proc.proc.poll() is None and time.monotonic() < end, proc.stderr()
+        time.sleep(0.02)
+    assert f"running as user nobody (uid {nobody.pw_uid}, gid {nobody.pw_gid})\n" in proc.stderr()
+    status = _status(proc.proc.pid)
+    assert status["Uid"].split() == [str(nobody.pw_uid)] * 4, status["Uid"]
+    assert status["Gid"].split() == [str(nobody.pw_gid)] * 4, status["Gid"]
+    assert set(status["Groups"].split()) <= {str(g) for g in os.getgrouplist("nobody", nobody.pw_gid)}
+    assert int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0, status
+    _net_snmp(["snmptrap", "-v", "2c", "-c", "public", f"127.0.0.1:{port}", "", "1.3.6.1.6.3.1.1.5.3",
+               "1.3.6.1.2.1.2.2.1.7.3", "i", "2"])
+    _net_snmp(["snmpinform", "-v", "2c", "-c", "public", f"127.0.0.1:{port}", "", "1.3.6.1.6.3.1.1.5.1"])
+    lines = proc.wait_lines(2)
+    assert [(x["pdu"], x["trap_oid"]) for x in lines] == [("trap", "1.3.6.1.6.3.1.1.5.3"),
+                                                         ("inform", "1.3.6.1.6.3.1.1.5.1")], proc.stderr()
+    # the file was opened as root: nobody could not open it again, which it said at start and says on SIGHUP
+    assert f"{output} is not writable by nobody" in proc.stderr()
+    proc.proc.send_signal(signal.SIGHUP)
+    end = time.monotonic() + DEADLINE
+    while "still writing where it was" not in proc.stderr():
+        assert proc.proc.poll() is None and time.monotonic() < end, proc.stderr()
+        time.sleep(0.02)
+    _net_snmp(["snmptrap", "-v", "2c", "-c", "public", f"127.0.0.1:{port}", "", "1.3.6.1.6.3.1.1.5.4"])
+    assert len(proc.wait_lines(3)) == 3, proc.stderr()
+    assert proc.terminate() == 0, proc.stderr()
+    assert "Traceback" not in proc.stderr()

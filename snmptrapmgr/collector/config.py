@@ -57,6 +57,7 @@ TOP_LEVEL = [
     Option("metrics_listen", str, meaning="HOST:PORT serving Prometheus /metrics"),
     Option("report_rate", float, minimum=0, maximum=1e6, meaning="SNMPv3 Reports per second per source"),
     Option("local_engine_id", str, meaning="this collector's SNMPv3 engine ID (hex)"),
+    Option("run_as_user", str, meaning="the account to run as once bound and opened (--user)"),
 ]
 
 
@@ -84,6 +85,8 @@ class CollectorConfig:
     metrics_listen: str = ""                          # HOST:PORT of /metrics ("" = none)
     report_rate: Optional[float] = None               # Reports/s per source (None: ReportRate's default)
     local_engine_id: bytes = b""                      # b"": one generated at start
+    run_as_user: str = ""                             # --user: switch to it after binding ("" = stay)
+    run_as_user_origin: str = "--user"                # where it was set (for messages)
 
     def load_mibs(self) -> Any:
         """The MIB resolver for the output (None with ``numeric``), loaded once; MIB problems become notes.
@@ -190,7 +193,15 @@ def config_from_toml(data: dict, path: str = "config.toml", config: Optional[Col
                      ) -> CollectorConfig:
     """Fill a CollectorConfig from a parsed TOML document (see the README for the keys)."""
     config = config or CollectorConfig()
+    if isinstance(data, dict) and isinstance(data.get("user"), str):  # [[user]] is an SNMPv3 user
+        raise ConfigError(f"{path}: user: the [[user]] tables are SNMPv3 users; to run as the account "
+                          f"{data['user']!r} write run_as_user = \"{data['user']}\"")
     data = check_table(data, TOP_LEVEL, path)
+    if "run_as_user" in data:
+        if not data["run_as_user"]:
+            raise ConfigError(f"{path}: run_as_user: an account name, not an empty string")
+        config.run_as_user = data["run_as_user"]
+        config.run_as_user_origin = f"{path}: run_as_user"
     stats = data.get("stats_interval")
     if stats is not None and 0 < stats < 0.1:
         raise ConfigError(f"{path}: stats_interval: at least 0.1 s (or 0 for none), not {stats!r}")

@@ -2,10 +2,12 @@
 
 :mod:`snmptrapmgr.cli` only turns the command line into a way of building
 the configuration (a function, so a reload can build it again); this
-module opens, announces and runs.  SIGHUP reopens the output files and reloads the configuration
+module opens, announces and runs.  With ``--user NAME`` (:mod:`.privileges`)
+it binds and opens as root, then runs as NAME before the first datagram is
+read.  SIGHUP reopens the output files and reloads the configuration
 (:meth:`~.service.Collector.reopen`).  Exit status: 0 after SIGINT/SIGTERM or
-``--duration``, 1 when a socket or output cannot be opened, 2 for a bad
-configuration.
+``--duration``, 1 when a socket or output cannot be opened (or the user
+cannot be changed), 2 for a bad configuration.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..errors import SNMPTrapMgrError
 from ..version import __version__
 from .config import CollectorConfig, ConfigError
 from .metrics import maybe_serve, output_counts
+from .privileges import Account, check as check_account, drop as drop_privileges, unwritable
 from .outputs import create
 from .service import Collector
 from .snmptrapd_conf import user_summary
@@ -49,8 +52,15 @@ def run_listen(build_config: Callable[[], CollectorConfig], duration: Optional[f
     """Build the configuration, open the sockets and outputs, serve until a signal or ``duration``."""
     try:
         config = build_config()
+        account = check_account(config.run_as_user, config.run_as_user_origin) if config.run_as_user else None
     except ConfigError as exc:
         err.write(f"snmptrapmgr: {exc}\n")
+        return 2
+    if account is not None and account.change and config.workers > 1:
+        err.write(f"snmptrapmgr: {config.run_as_user_origin} {account.name} runs one process, not "
+                  f"--workers {config.workers} (a worker binds its sockets again when it restarts); "
+                  "drop --workers, or run the workers under the systemd unit contrib/snmptrapmgr.service "
+                  "(User=, AmbientCapabilities=)\n")
         return 2
     if config.workers > 1:
         def bound(addresses: list) -> None:
@@ -86,7 +96,18 @@ def run_listen(build_config: Callable[[], CollectorConfig], duration: Optional[f
         err.write(f"snmptrapmgr: {exc}\n")
         collector.close()
         return 2
+    if account is not None:  # bound and opened: now the user, before the first datagram is read
+        try:
+            drop_privileges(account)
+        except OSError as exc:
+            err.write(f"snmptrapmgr: cannot switch to user {account.name}: {exc.strerror or exc}\n")
+            collector.close()
+            if metrics is not None:
+                metrics.close()
+            return 1
     _notes(config, err)
+    if account is not None:
+        _say_account(config, account, err)
     err.write(f"snmptrapmgr: local engine ID {collector.managers[0].local_engine_id.hex()} "
               "(SNMPv3 informs are sent to it; several collectors behind one address need the same)\n")
     if metrics is not None:
@@ -101,6 +122,21 @@ def run_listen(build_config: Callable[[], CollectorConfig], duration: Optional[f
         if metrics is not None:
             metrics.close()
     return 0
+
+
+def _say_account(config: CollectorConfig, account: Account, err: TextIO) -> None:
+    """The user it now runs as, and what that user could not write later (SIGHUP reopen, spool)."""
+    err.write(f"snmptrapmgr: running as user {account.name} (uid {account.uid}, gid {account.gid})"
+              f"{'' if account.change else ', as started'}\n")
+    paths = []
+    for spec in config.output_specs():
+        if spec.get("type") == "file" and spec.get("path") not in (None, "", "-"):
+            paths.append(str(spec["path"]))
+        if spec.get("spool_dir"):
+            paths.append(str(spec["spool_dir"]))
+    for path in unwritable(paths):
+        err.write(f"snmptrapmgr: {path} is not writable by {account.name}: it stays open, but reopening it "
+                  f"(SIGHUP, log rotation) or a new spool segment in it would fail; chown it to {account.name}\n")
 
 
 def _notes(config: CollectorConfig, err: TextIO) -> None:
