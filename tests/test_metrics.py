@@ -61,6 +61,12 @@ def test_counts_by_version_and_pdu_and_the_whole_of_the_workers(listener, worker
                                            ("version", snmptrapmgr.__version__)))] == 1
     if workers == "1":
         assert got[("snmptrapmgr_output_acknowledged_total", (("output", proc.output),))] == 22
+        # every stored notification observed once in the output's latency histogram
+        assert got[("snmptrapmgr_output_latency_seconds_count", (("output", proc.output),))] == 22
+        buckets = sorted((float(dict(k[1])["le"]), v) for k, v in got.items()
+                         if k[0] == "snmptrapmgr_output_latency_seconds_bucket")
+        assert buckets[-1] == (float("inf"), 22) and [v for _, v in buckets] == sorted(v for _, v in buckets)
+        assert 0 <= got[("snmptrapmgr_output_latency_seconds_sum", (("output", proc.output),))] < 22 * 5
     assert proc.terminate() == 0
 
 
@@ -109,3 +115,18 @@ def test_bad_packets_and_auth_failures_by_reason_add_up(listener, workers):
     final = proc.final_stats()  # the labels add up to the stats line's totals
     assert sum(bad.values()) == final["bad_packets"] and sum(auth.values()) == final["auth_failures"], (bad, auth,
                                                                                                      final)
+
+
+def test_latency_counts_each_batch_once_in_the_bucket_of_its_time():
+    from snmptrapmgr.collector.latency import BUCKETS, Latency
+
+    latency = Latency()
+    latency.handed(10, 10, 100.0)     # notifications 0..9 handed over at t=100
+    latency.handed(25, 15, 100.5)
+    latency.acknowledged(9, 100.002)  # not yet past the first batch's end
+    assert sum(latency.counts) == 0
+    latency.acknowledged(25, 100.503)  # both: the first after 503 ms, the second after 3 ms
+    counts = dict(zip(BUCKETS + (float("inf"),), latency.counts))
+    assert counts[0.005] == 15 and counts[1.0] == 10 and sum(latency.counts) == 25
+    assert abs(latency.total - (10 * 0.503 + 15 * 0.003)) < 1e-9
+    assert latency.cumulative()[-1] == (float("inf"), 25) and not latency.waiting

@@ -23,8 +23,10 @@ output wants them (``Output.wants_events``).
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Iterable
 
+from .latency import Latency
 from .outputs.base import Batch, Output
 
 __all__ = ["Delivery", "BATCH_LINES", "BATCH_CHARS", "CHECK_EVERY"]
@@ -51,6 +53,9 @@ class Delivery:
         self.counted = 0          # lines[:counted] are in chars
         self.chars = 0
         self.check_at = min(CHECK_EVERY, batch_lines)
+        #: per output, how long it takes to store a batch (for the metrics); the clock is monotonic
+        self.latency = [Latency() for _ in self.outputs]
+        self.clock: Callable[[], float] = time.monotonic
 
     def open(self, wake: Callable[[], None]) -> None:
         for output in self.outputs:
@@ -90,11 +95,22 @@ class Delivery:
         self.counted = self.chars = 0
         self.check_at = min(CHECK_EVERY, self.batch_lines)
         self.submitted = batch.end
+        now = self.clock()
+        for latency in self.latency:
+            latency.handed(batch.end, len(batch.lines), now)
         self._each(lambda output: output.submit(batch))
+        self.measure(self.clock())
 
     def poll(self) -> None:
         """Let every output retry what it kept and collect acknowledgements (never blocks)."""
         self._each(lambda output: output.poll())
+        self.measure(self.clock())
+
+    def measure(self, now: float) -> None:
+        """Count the batches each output acknowledged since the last look."""
+        for output, latency in zip(self.outputs, self.latency):
+            if latency.waiting:
+                latency.acknowledged(output.acked(), now)
 
     def _each(self, call: Callable[[Output], None]) -> None:
         """``call`` for every output; the first error is raised after all had their turn."""

@@ -91,7 +91,8 @@ def run_listen(build_config: Callable[[], CollectorConfig], duration: Optional[f
                   f"{' (forced)' if forced else ''}\n")
     try:
         metrics = maybe_serve(config.metrics_listen,
-                              lambda: (collector.stats(), output_counts(collector.delivery.outputs)))
+                              lambda: (collector.stats(), output_counts(collector.delivery.outputs,
+                                                                        collector.delivery.latency)))
     except ConfigError as exc:
         err.write(f"snmptrapmgr: {exc}\n")
         collector.close()

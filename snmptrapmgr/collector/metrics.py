@@ -14,7 +14,8 @@ fixed set of reasons, :data:`~.stats.BAD_REASONS`; they add up to the stats line
 ``snmptrapmgr_reports_sent_total``, ``snmptrapmgr_reports_suppressed_total``,
 ``snmptrapmgr_kernel_drops_total``, per output (one process only)
 ``snmptrapmgr_output_acknowledged_total{output}`` and
-``snmptrapmgr_output_errors_total{output}``, and the gauge
+``snmptrapmgr_output_errors_total{output}``, the histogram
+``snmptrapmgr_output_latency_seconds{output}`` (:mod:`.latency`), and the gauge
 ``snmptrapmgr_build_info{version,implementation}`` (always 1).
 """
 
@@ -74,15 +75,24 @@ class _Families:
                 family.add_metric([reason], values.get(f"{prefix}_{reason}", 0))
             yield family
         if outputs:
+            from prometheus_client.core import HistogramMetricFamily
+
             acked = CounterMetricFamily("snmptrapmgr_output_acknowledged", "notifications an output stored",
                                         labels=["output"])
             errors = CounterMetricFamily("snmptrapmgr_output_errors", "failed writes or refusals of an output",
                                          labels=["output"])
-            for name, (count, failed) in outputs.items():
+            seconds = HistogramMetricFamily("snmptrapmgr_output_latency_seconds",
+                                            "from a batch handed to an output to its acknowledgement, per "
+                                            "notification", labels=["output"])
+            for name, (count, failed, latency) in outputs.items():
                 acked.add_metric([name], count)
                 errors.add_metric([name], failed)
+                if latency is not None:
+                    seconds.add_metric([name], [(repr(le) if le != float("inf") else "+Inf", n)
+                                                for le, n in latency.cumulative()], latency.total)
             yield acked
             yield errors
+            yield seconds
 
 
 class MetricsServer:
@@ -111,14 +121,15 @@ class MetricsServer:
         self.server.server_close()
 
 
-def output_counts(outputs: list) -> dict:
-    """name -> (acknowledged, errors) of each output, for one process's metrics."""
+def output_counts(outputs: list, latencies: Optional[list] = None) -> dict:
+    """name -> (acknowledged, errors, its :class:`~.latency.Latency` or None) of each output, for
+    one process's metrics."""
     out = {}
-    for output in outputs:
+    for index, output in enumerate(outputs):
         name = getattr(output, "path", "") or getattr(output, "name", "") or output.type_name
         extra = output.counters()
         failed = extra.get("write_errors", 0) + extra.get("dropped", 0) + extra.get("errors", 0)
-        out[str(name)] = (output.acked(), failed)
+        out[str(name)] = (output.acked(), failed, latencies[index] if latencies else None)
     return out
 
 
