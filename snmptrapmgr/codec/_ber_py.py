@@ -167,6 +167,47 @@ def decode_oid(data, start: int = 0, stop: int = -1) -> str:
         stop = len(data)
     if start == stop:
         return ""
+    if 0 <= start < stop <= len(data):
+        return _oid_text(data, start, stop)
+    return _arcs(data, start, stop)  # odd indices: whatever indexing them does (IndexError)
+
+
+#: the text of OIDs already decoded, keyed by their content octets: a trap
+#: repeats the same few OIDs, and decoding them arc by arc is most of this
+#: twin's time.  Bounded in bytes: at most _OID_CACHE_MAX keys of at most
+#: _OID_CACHE_OCTETS octets (a longer or hostile OID is decoded every time).
+_OID_CACHE: dict = {}
+_OID_CACHE_MAX = 4096
+_OID_CACHE_OCTETS = 48
+_ARC_TEXT = tuple(str(i) for i in range(128))
+
+
+def _oid_text(data, start: int, stop: int) -> str:
+    """decode_oid for a non-empty in-range slice, through the cache."""
+    key = data[start:stop]
+    if type(key) is not bytes:
+        key = bytes(key)
+    text = _OID_CACHE.get(key)
+    if text is not None:
+        return text
+    text = _decode_arcs(key)
+    if len(key) <= _OID_CACHE_OCTETS:
+        if len(_OID_CACHE) >= _OID_CACHE_MAX:
+            _OID_CACHE.clear()
+        _OID_CACHE[key] = text
+    return text
+
+
+def _decode_arcs(key: bytes) -> str:
+    first = key[0]
+    if first < 80 and max(key) < 0x80:  # every sub-identifier one octet: the usual OID
+        arcs = _ARC_TEXT
+        return ".".join((arcs[first // 40], arcs[first % 40], *[arcs[b] for b in key[1:]]))
+    return _arcs(key, 0, len(key))
+
+
+def _arcs(data, start: int, stop: int) -> str:
+    """The arc-by-arc decoding of data[start:stop], indexed one octet at a time."""
     arcs = []
     value = 0
     pending = False
@@ -206,7 +247,7 @@ def _value(data, tag: int, start: int, stop: int):
     if tag in _UNSIGNED32:
         return _unsigned(data, start, stop, 4, tag)
     if tag == 0x06:
-        return decode_oid(data, start, stop)
+        return _oid_text(data, start, stop) if start != stop else ""
     if tag == 0x40:
         if stop - start != 4:
             raise _defect("IpAddress is not 4 bytes")
@@ -227,6 +268,22 @@ def _varbinds(data, pos: int, end: int) -> list:
     out = []
     pos = start
     while pos < stop:
+        # the usual varbind, short lengths throughout, read inline; the conditions are
+        # exactly those under which the general path below raises nothing before _value
+        head = pos + 4
+        if head <= stop and data[pos] == 0x30 and data[pos + 2] == 0x06:
+            vb_len = data[pos + 1]
+            name_len = data[pos + 3]
+            if vb_len < 0x80 and 0 < name_len < 0x80:
+                vb_stop = pos + 2 + vb_len
+                name_stop = head + name_len
+                if vb_stop <= stop and name_stop + 2 <= vb_stop:
+                    tag = data[name_stop]
+                    if data[name_stop + 1] == vb_stop - name_stop - 2 and tag & 0x1F != 0x1F:
+                        out.append((_oid_text(data, head, name_stop), tag,
+                                    _value(data, tag, name_stop + 2, vb_stop)))
+                        pos = vb_stop
+                        continue
         vb_start, vb_stop = _header(data, pos, stop, 0x30)
         name_start, name_stop = _header(data, vb_start, vb_stop, 0x06)
         oid = decode_oid(data, name_start, name_stop)
