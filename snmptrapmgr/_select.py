@@ -18,7 +18,7 @@ from types import ModuleType
 
 #: the selectors, as dotted names under the package
 ACCELERATED = ("codec.ber", "codec.oid", "codec.community", "security.keys", "security.cipher", "security.mac",
-               "io.batch")
+               "security.fast", "io.batch")
 
 
 def no_extensions() -> bool:

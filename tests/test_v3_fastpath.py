@@ -9,6 +9,11 @@ on_check_engine hooks that change nothing.  After every datagram their events
 (every slot, reply contexts included) and their state (usmStats, counters,
 engine clocks, learned users, decrypted copy) must be equal.  Counters prove
 the common case accepted messages and the hooks were really asked.
+
+The plain receiver takes the usual trap through ``security.fast`` (the
+compiled twin or the Python one, by ``impl``) and everything else through
+the pipeline, so this is also the proof that the fast path decides exactly
+as the pipeline does; a counter proves it really took messages.
 """
 
 from __future__ import annotations
@@ -172,12 +177,29 @@ def test_common_case_equals_pass_through_hooks(impl, indices, times, compat, log
     _run(indices, times, compat, log, pin_engine)
 
 
+@pytest.mark.parametrize("log", [True, False])
 @pytest.mark.parametrize("compat", [0, 1, 2])
-def test_every_datagram_in_order_twice(impl, compat):
+def test_every_datagram_in_order_twice(impl, compat, log, monkeypatch):
+    from snmptrapmgr.security import fast
+
+    taken = []
+    real = fast.receive_trap
+
+    def counted(*args):
+        event = real(*args)
+        taken.append(event is not None)
+        return event
+
+    monkeypatch.setattr(fast, "receive_trap", counted)
     n = len(POOL)
-    served, calls = _run(list(range(n)) * 2, [0] * n + [60] * n, compat, True, False)
+    served, calls = _run(list(range(n)) * 2, [0] * n + [60] * n, compat, log, False)
     assert served > 10  # the common case really accepted notifications
     assert calls["level"] > 10 and calls["engine"] > 10  # and the hooks were asked
+    if log:  # a decrypted copy is kept: the pipeline's work, never the fast path's
+        assert not any(taken)
+    else:
+        assert sum(taken) >= 5, sum(taken)  # the fast path took the usual traps
+        assert sum(taken) < served  # and left the rest (new engines, informs...) to the pipeline
 
 
 def test_hooks_are_asked_for_every_message(impl):

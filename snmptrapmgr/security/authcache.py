@@ -68,9 +68,10 @@ class AuthCache:
         self.learned_engines = BoundedLRU(max_engines)  # engine_id -> EngineRecord
         self.users: dict = {}                           # (user, engine_id) -> UserRecord, configured
         self.learned_users = BoundedLRU(max_engines)    # (user, engine_id) -> UserRecord
-        # (user, engine_id) -> UserKeys of users configured for that engine (bound_keys):
-        # such an entry's record is the one user_record() returns
-        self._bound: dict = {}
+        #: (user, engine_id) -> UserKeys of users configured for exactly that engine (bound_keys),
+        #: kept for good; such an entry's record is the one user_record() returns.  Public:
+        #: the v3 fast path (.fast) reads it per packet
+        self.bound_users: dict = {}
         self._any_bound = BoundedLRU(max_keys)   # (user, engine_id) -> UserKeys, any-engine users
         self._master = BoundedLRU(max_keys)      # (password, hash_name) -> Ku
         self._auth_keys = BoundedLRU(max_keys)   # (code, engine_id, password, Kul) -> AuthKey
@@ -101,7 +102,7 @@ class AuthCache:
         """Entry counts of every table (a snapshot, for the bench and diagnostics)."""
         return {"engines": len(self.engines), "learned_engines": len(self.learned_engines),
                 "users": len(self.users), "learned_users": len(self.learned_users),
-                "bound_keys": len(self._bound), "any_engine_keys": len(self._any_bound),
+                "bound_keys": len(self.bound_users), "any_engine_keys": len(self._any_bound),
                 "master_keys": len(self._master), "auth_keys": len(self._auth_keys),
                 "priv_keys": len(self._priv_keys)}
 
@@ -152,7 +153,7 @@ class AuthCache:
         engine_id = _as_bytes(engine_id)
         self.engines.pop(engine_id, None)
         self.learned_engines.pop(engine_id, None)
-        for table in (self.users, self.learned_users, self._bound, self._any_bound):
+        for table in (self.users, self.learned_users, self.bound_users, self._any_bound):
             for key in [k for k in table if k[1] == engine_id]:
                 del table[key]
 
@@ -162,7 +163,7 @@ class AuthCache:
 
     def clear_cache(self) -> None:
         for table in (self.engines, self.learned_engines, self.users, self.learned_users,
-                      self._bound, self._any_bound, self._master, self._auth_keys,
+                      self.bound_users, self._any_bound, self._master, self._auth_keys,
                       self._priv_keys):
             table.clear()
 
@@ -255,12 +256,12 @@ class AuthCache:
         The per-packet lookup's first try: such an entry's record is the one
         :meth:`user_record` returns, so its level is :meth:`user_level`'s.
         """
-        return self._bound.get((user, engine_id))
+        return self.bound_users.get((user, engine_id))
 
     def user_keys(self, user: bytes, engine_id: bytes) -> Optional[UserKeys]:
         """The per-packet lookup: the user's keys for this engine (made once, then cached)."""
         key = (user, engine_id)
-        keys = self._bound.get(key)
+        keys = self.bound_users.get(key)
         if keys is not None:
             return keys
         keys = self._any_bound.get_touch(key)
@@ -275,7 +276,7 @@ class AuthCache:
         """Make (or fetch) the UserKeys of ``record`` at ``engine_id``."""
         key = (record.user, engine_id)
         # configured per-engine users stay; any-engine and learned ones are bounded
-        table = self._bound if record.engine_id and not record.learned else self._any_bound
+        table = self.bound_users if record.engine_id and not record.learned else self._any_bound
         keys = table.get(key)
         if keys is not None and keys.record is record:
             return keys
@@ -287,7 +288,7 @@ class AuthCache:
         if table is self._any_bound:
             self._any_bound.put(key, keys)
         else:
-            self._bound[key] = keys
+            self.bound_users[key] = keys
         return keys
 
     def learn_engine(self, engine_id: bytes, boots: int, engine_time: int, now: float) -> EngineRecord:
@@ -380,7 +381,7 @@ class AuthCache:
     def _forget_user(self, user: bytes, engine_id: bytes) -> None:
         self.users.pop((user, engine_id), None)
         self.learned_users.pop((user, engine_id), None)
-        self._bound.pop((user, engine_id), None)
+        self.bound_users.pop((user, engine_id), None)
         if engine_id:
             self._any_bound.pop((user, engine_id), None)
         else:

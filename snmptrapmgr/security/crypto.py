@@ -16,7 +16,7 @@ binds the cipher functions of the :mod:`.cipher` twin active when it is built
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 from . import cipher, keys, mac  # read when a key is built (PrivKey, AuthKey) or a call is made (Reeder)
 from .hashes import DIGEST_SIZE, HASHES
@@ -250,7 +250,7 @@ class PrivKey:
     a degenerate 3DES key runs as the single DES it reduces to.
     """
 
-    __slots__ = ("protocol", "_cbc", "_key", "_pre_iv", "_decrypt", "_encrypt")
+    __slots__ = ("protocol", "cfb_key", "_cbc", "_key", "_pre_iv", "_decrypt", "_encrypt")
 
     def __init__(self, key: bytes, priv_code: int) -> None:
         self.protocol = proto = _priv_protocol(priv_code)
@@ -274,6 +274,9 @@ class PrivKey:
         else:
             self._key = key[: proto.key_length]
             self._decrypt, self._encrypt = cipher.aes_cfb_decrypt, cipher.aes_cfb_encrypt
+        #: the AES key of an AES-CFB key (RFC 3826), else None: the v3 fast path (.fast)
+        #: calls cipher.aes_cfb_decrypt with it directly when the message is well formed
+        self.cfb_key: Optional[bytes] = None if self._cbc else self._key
 
     def decrypt(
         self, ciphertext: bytes, priv_params: bytes, engine_boots: int, engine_time: int

@@ -64,7 +64,7 @@ from ..events import (
     SNMPTrapMgrInformRequestEventParams,
     SNMPTrapMgrTrapEventParams,
 )
-from . import users
+from . import fast, users
 from .authcache import AuthCache
 from .crypto import EXTENSION_MODES, NO_EXTENSION, AuthKey, PrivKey, needs_extension
 from .interface import Rejected, USMSettings, int_or
@@ -111,6 +111,9 @@ class USMEngine:
         steps are numbered as in the module docstring.
         """
         self.last_decrypted = None
+        out = fast.receive_trap(self.settings, self.cache, msg, data, addr, now)
+        if out is not None:
+            return out
         try:
             settings = self.settings
             hooks = settings.hooks
