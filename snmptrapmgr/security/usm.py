@@ -3,7 +3,10 @@
 RFC 3414 section 3.2 (incoming messages) in the order the reference's events
 document, RFC 3412 7.2 (what is reportable) and section 4 (discovery).  Each
 step is written once, in :meth:`USMEngine.receive`; a receiver without USM
-hooks (the common case) simply skips the hook branches:
+hooks simply skips the hook branches.  The usual trap (no hooks, a known
+engine and user, timely) is first offered to :mod:`.fast`, a twinned one-call
+version of these steps that takes it or declines before changing anything
+(tests/test_v3_fastpath.py holds the two to the same decisions):
 
 1. msgFlags -> security level (privFlag without authFlag: invalid, dropped).
 2. Empty msgAuthoritativeEngineID: a discovery probe -> on_discovery_request,
