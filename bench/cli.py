@@ -54,10 +54,11 @@ def parse_args(argv: list) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true",
                    help="CI-sized run (< 40 s): indicative only, its targets are not graded")
-    p.add_argument("--only", choices=("micro", "e2e", "collector", "mib", "hostile", "bus"),
+    p.add_argument("--only", choices=("micro", "e2e", "collector", "mib", "hostile", "profile", "bus"),
                    help="run only one part (collector: v3, snmptrapmgr listen, bursts, memory; mib: MIB names, "
                         "index load and memory, mib translate; hostile: listen's memory under floods of huge valid traps, "
-                        "what the cache bounds cost; bus: the collector publishing to JetStream and Kafka)")
+                        "what the cache bounds cost; profile: CPU-µs per trap by stage, from the kernel to the handler; "
+                        "bus: the collector publishing to JetStream and Kafka)")
     p.add_argument("--python-only", action="store_true",
                    help="measure the pure-Python fallback alone (no compiled modules needed)")
     p.add_argument("--json", metavar="PATH", help="write every number as JSON")
@@ -344,6 +345,13 @@ def main(argv: list | None = None) -> int:
             print()
             print(hostile.targets(hostile_rows, args.quick))
             out["rows"] += hostile.rows_json(hostile_rows)
+        if args.only in (None, "profile"):
+            from . import profile
+
+            profiles = profile.run(kinds, profile.QUICK if args.quick else profile.FULL, progress=log)
+            print()
+            print(profile.table(profiles, args.quick))
+            out["rows"] += profile.rows_json(profiles)
         if args.only in (None, "bus") and "cython" in kinds:
             from . import bus, report_bus
 
