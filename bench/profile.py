@@ -185,13 +185,23 @@ def _drain_batch(batch, count: int) -> int:
     return got
 
 
-def _manager(v3: bool):
-    """Stage e: an SNMPTrapMgr on 127.0.0.1 (with the bench user for v3), the reads as on_trap."""
+def _showing_manager():
+    """An SNMPTrapMgr that can make an event's varbinds current outside a dispatch, as the
+    facade does before on_trap, so stage d times the reads alone."""
     from snmptrapmgr import SNMPTrapMgr
 
+    class ShowingManager(SNMPTrapMgr):
+        def show(self, event: object) -> None:
+            self._show_objects(event.varbinds)  # type: ignore[attr-defined]
+
+    return ShowingManager()
+
+
+def _manager(v3: bool):
+    """Stage e: an SNMPTrapMgr on 127.0.0.1 (with the bench user for v3), the reads as on_trap."""
     from . import traffic as t
 
-    mgr = SNMPTrapMgr()
+    mgr = _showing_manager()
     mgr.local_host, mgr.local_port = "127.0.0.1", 0
     mgr.config(f"InBufferSize={RCVBUF}")
     mgr.on_trap = _reader(mgr)
@@ -265,7 +275,7 @@ def _build(profile: Profile, data: bytes, payloads: list, cfg: dict, v3: bool, s
         micro._check_trap(events, 7, 3 if v3 else 2)
         mgr = _manager(v3)
         sink.append(mgr)
-        mgr._show_objects(events[0].varbinds)  # what the facade does before on_trap
+        mgr.show(events[0])  # what the facade does before on_trap
         decode = Candidate(kind, receiver.receive_datagram, (data, micro.ADDR, now), activate=activate)
         reads = Candidate(kind, mgr.on_trap, (events[0],), activate=activate)
         for cand in (decode, reads):

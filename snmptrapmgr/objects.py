@@ -104,7 +104,12 @@ class ObjectArrays:
             value = self._objects[obj_index][2]
         except IndexError:
             raise _bad_index(obj_index) from None
-        return value if value.__class__ is bytes else object_value_bytes(value)
+        cls = value.__class__
+        if cls is bytes:
+            return value
+        if cls is int:  # object_value_bytes' most common case, without its call
+            return b"%d" % value
+        return object_value_bytes(value)
 
     def set_obj_value(self, obj_index: int, value: bytes) -> None:
         self._set_object(obj_index, 2, bytes(value))

@@ -11,7 +11,7 @@ gets from the kernel to the decoder or how a reply gets back.  It owns:
   (:meth:`counters`).
 
 The owner decides what an event means: :meth:`process_waiting` hands each
-datagram to the owner's callback, which calls :meth:`events_for` and, once
+batch of datagrams to the owner's callback, which calls :meth:`events_for` and, once
 its handlers have run, :meth:`reply_for` and :meth:`send`.  Nothing here waits except
 :meth:`wait`, and nothing here raises for a bad datagram or a failed send:
 those become bad-packet events and counted send errors.
@@ -105,13 +105,16 @@ class Endpoint:
                                 self.receiver.usm.limiter.suppressed)
 
     # -------------------------------------------------------------- receive
-    def process_waiting(self, limit: int, handle: Callable[[bytes, Address, bool], None],
+    def process_waiting(self, limit: int, handle: Callable[[list], None],
                         keep_going: Callable[[], bool]) -> int:
-        """Hand up to ``limit`` waiting datagrams to ``handle(data, address, oversized)``.
+        """Hand up to ``limit`` waiting datagrams to ``handle(batch)``, a batch at a time.
 
-        Never waits; stops early when ``keep_going()`` turns False between
-        batches (the owner was deactivated or paused by a handler).
-        Returns how many datagrams were taken from the socket.
+        A batch is a list of (data, address, oversized), all taken from the
+        socket in one call: the owner reads its clock and settings once per
+        batch, not per datagram.  Never waits; stops early when
+        ``keep_going()`` turns False between batches (the owner was
+        deactivated or paused by a handler).  Returns how many datagrams
+        were taken from the socket.
         """
         taken = 0
         receive = self._transport.receive
@@ -119,8 +122,7 @@ class Endpoint:
             batch = receive(limit - taken)
             if not batch:
                 break
-            for data, address, oversized in batch:
-                handle(data, address, oversized)
+            handle(batch)
             taken += len(batch)
             if not keep_going():
                 break
