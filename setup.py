@@ -32,14 +32,16 @@ def _extensions():
             raise
         _warn("Cython is not installed: the accelerators were not built.")
         return []
-    # src/<layer>/_x_c.pyx -> snmptrapmgr.<layer>._x_c, beside its twin snmptrapmgr/<layer>/_x_py.py
+    # src/<layer>/_x_c.pyx -> snmptrapmgr.<layer>._x_c, beside its twin snmptrapmgr/<layer>/_x_py.py;
+    # src/facade/_x_c.pyx -> snmptrapmgr._x_c (the facade's modules are at the package's top)
     sources = sorted(Path("src").glob("*/*.pyx"))
     from setuptools import Extension
 
-    extensions = [
-        Extension(f"snmptrapmgr.{path.parent.name}.{path.stem}", [str(path)], extra_compile_args=["-O3"])
-        for path in sources
-    ]
+    def module(path: Path) -> str:
+        layer = "" if path.parent.name == "facade" else path.parent.name + "."
+        return f"snmptrapmgr.{layer}{path.stem}"
+
+    extensions = [Extension(module(path), [str(path)], extra_compile_args=["-O3"]) for path in sources]
     return cythonize(
         extensions,
         language_level=3,

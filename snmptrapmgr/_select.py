@@ -18,7 +18,7 @@ from types import ModuleType
 
 #: the selectors, as dotted names under the package
 ACCELERATED = ("codec.ber", "codec.oid", "codec.community", "security.keys", "security.cipher", "security.mac",
-               "security.fast", "io.batch")
+               "security.fast", "io.batch", "readers")
 
 
 def no_extensions() -> bool:
@@ -86,8 +86,8 @@ def stale() -> list[str]:
         return []  # an installed package: no sources to compare with
     out = []
     for name in ACCELERATED:
-        layer, _, short = name.partition(".")
-        source = os.path.join(sources, layer, f"_{short}_c.pyx")
+        layer, _, short = name.rpartition(".")  # a top-level module's Cython source is in src/facade
+        source = os.path.join(sources, layer or "facade", f"_{short}_c.pyx")
         try:
             module = importlib.import_module(twin_name(name, "cython"))
             built = os.path.getmtime(module.__file__ or "")

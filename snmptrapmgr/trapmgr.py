@@ -327,7 +327,7 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
         handler = self.on_trap
         if handler is not None:
             self._current = event
-            self._objects = event.varbinds
+            self._view.items = event.varbinds
             self._objects_owned = False
             try:
                 handler(event)

@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from snmptrapmgr import SNMPTrapMgr, SNMPTrapMgrError
 
@@ -95,3 +97,66 @@ def test_object_readers_refuse_an_index_outside_the_list(impl, getter, index):
     with pytest.raises(SNMPTrapMgrError) as raised:
         getattr(mgr, getter)(index)
     assert raised.value.code == ERR_BAD_OBJECT_INDEX and str(index) in str(raised.value)
+
+
+# ----------------------------------------------------------- the object view's twins
+
+def _outcome(call):
+    try:
+        return ("ok", call())
+    except Exception as exc:  # noqa: BLE001 - the twins must fail alike
+        return ("raised", type(exc).__name__, getattr(exc, "code", None), str(exc))
+
+
+_ENTRY = st.one_of(
+    st.tuples(st.text(max_size=8), st.integers(0, 130),
+              st.one_of(st.none(), st.integers(-2**70, 2**70), st.binary(max_size=6), st.text(max_size=6),
+                        st.booleans())),
+    st.lists(st.integers(), max_size=4),  # not the decoders' shape: the generic path
+    st.tuples(st.integers()),
+)
+_INDEX = st.one_of(st.integers(-3, 8), st.integers(-2**80, 2**80), st.booleans(), st.floats(-2, 5),
+                   st.text(max_size=2), st.none())
+
+
+@settings(max_examples=400, deadline=None)
+@given(items=st.one_of(st.lists(_ENTRY, max_size=6), st.lists(_ENTRY, max_size=6).map(tuple)),
+       index=_INDEX)
+def test_object_view_twins_agree(items, index):
+    """The compiled view reads an int index into a list of 3-tuples in C; for every other
+    index or shape it must still give exactly what the Python twin gives."""
+    from snmptrapmgr import _readers_py
+
+    try:
+        from snmptrapmgr import _readers_c
+    except ImportError:
+        pytest.skip("Cython extensions not built")
+    views = []
+    for twin in (_readers_py, _readers_c):
+        view = twin.ObjectView()
+        view.items = items
+        views.append(view)
+    for name in ("get_obj_id", "get_obj_type", "get_obj_value"):
+        py, c = (_outcome(lambda v=v: getattr(v, name)(index)) for v in views)
+        assert c == py, name
+
+
+def test_a_subclass_override_of_a_reader_is_kept(impl):
+    class Mine(SNMPTrapMgr):
+        def get_obj_value(self, obj_index):
+            return b"mine:" + super().get_obj_value(obj_index)
+
+    mgr = Mine()
+    mgr.obj_count = 1
+    mgr.set_obj_value(0, b"x")
+    assert mgr.get_obj_value(0) == b"mine:x"
+    assert mgr.get_obj_id(0) == ""  # the others still come from the view
+
+
+def test_the_readers_are_the_active_twins(impl):
+    import snmptrapmgr
+
+    mgr = SNMPTrapMgr()
+    module = type(mgr.get_obj_id.__self__).__module__
+    assert module == ("snmptrapmgr._readers_c" if snmptrapmgr.implementation == "cython"
+                      else "snmptrapmgr._readers_py")

@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: language_level=3, boundscheck=True, wraparound=True
 """The usual SNMPv3 trap, datagram to event, or None; the compiled twin of
 ``snmptrapmgr/security/_fast_py.py`` (its docstring says which messages it
 takes and why everything else returns None before any state changes).
@@ -56,7 +56,7 @@ cdef bytes _iv(object boots, object etime, bytes salt):
 
 def receive_trap(settings, cache, msg, data, addr, now):
     """The trap event of ``msg`` (decoded from ``data``) if it is the usual case, else None."""
-    if not isinstance(msg, tuple):
+    if not isinstance(msg, tuple) or len(<tuple>msg) != 13:  # a V3Message, or not ours to take
         return None
     cdef tuple m = <tuple>msg  # a V3Message: a tuple subclass, read by position
     cdef int flags, level
