@@ -18,7 +18,8 @@ from types import ModuleType
 
 #: the selectors, as dotted names under the package
 ACCELERATED = ("codec.ber", "codec.oid", "codec.community", "security.keys", "security.cipher", "security.mac",
-               "security.fast", "io.batch", "readers")
+               "security.fast", "io.batch", "readers",
+               "collector.line")
 
 
 def no_extensions() -> bool:

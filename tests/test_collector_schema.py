@@ -231,3 +231,84 @@ def test_caches_stay_within_entries_and_bytes_and_count_at_least_what_they_hold(
         tracemalloc.stop()
         sizes = cache_sizes()
         assert 0 < held <= sizes["varbinds"].bytes + sizes["headers"].bytes, (held, sizes)
+
+
+# ----------------------------------------------------------------------------- the line twins
+
+def _line_twins():
+    from snmptrapmgr.collector import _line_py
+
+    try:
+        from snmptrapmgr.collector import _line_c
+    except ImportError:
+        import pytest
+
+        pytest.skip("Cython extensions not built")
+    return _line_py, _line_c
+
+
+_OIDS = st.sampled_from(["1.3.6.1.2.1.1.3.0", "1.3.6.1.6.3.1.1.4.1.0", "1.3.6.1.2.1.2.2.1.1.3",
+                         "1.3.6.1.2.1.2.2.1.7.3", "1.3.6.1.2.1.2.2.1.8.3", "1.3.6.1.4.1.99999.1.1",
+                         "1.3.6.1.2.1.1.5.0", "1.3.6.1.2.1.31.1.1.1.1.3"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(notes=st.lists(st.tuples(
+           st.lists(st.tuples(_OIDS, _VALUES).map(lambda t: (t[0],) + t[1]), max_size=6),
+           st.sampled_from(["public", "p\u00e9", "x\"y"]), st.sampled_from([1, 2, 2, 2, 3]),
+           st.booleans(), st.sampled_from(["10.0.0.1", "::1"]), st.integers(0, 65535),
+           st.sampled_from(["1.3.6.1.6.3.1.1.5.3", "1.3.6.1.6.3.1.1.5.4", "1.3.6.1.4.1.99999.0.7"]),
+           st.one_of(st.floats(1.7e9, 1.7e9 + 3, allow_nan=False), st.integers(1_700_000_000, 1_700_000_002)),
+           st.booleans()), min_size=1, max_size=12),
+       clear=st.booleans())
+def test_line_twins_write_the_same_bytes(notes, clear):
+    """The compiled line writer and the schema give the same line for the same notification,
+    whether its pieces are cached or not (each line is made twice, so the second meets the
+    caches the first filled), with and without MIB names, for every version."""
+    from snmptrapmgr.mib import active
+
+    py, c = _line_twins()
+    if clear:
+        clear_caches()
+    for varbinds, community, version, inform, address, port, trap_oid, stamp, named in notes:
+        cls = SNMPTrapMgrInformRequestEventParams if inform and version != 1 else SNMPTrapMgrTrapEventParams
+        event = cls(version, 7, community, "u", 2, trap_oid, 99, address, port, varbinds,
+                    community.encode())
+        if version == 1:
+            event.enterprise, event.agent_address = "1.3.6.1.4.1.9", "10.0.0.1"
+            event.generic_trap, event.specific_trap, event.rfc3584_trap_oid = 6, 3, "1.3.6.1.4.1.9.0.3"
+        names = active() if named else None
+        for _ in range(2):
+            assert c.format_line(event, stamp, names) == py.format_line(event, stamp, names)
+
+
+def test_line_twin_takes_the_usual_trap_from_the_caches():
+    """Proof that the compiled writer builds the usual v2c line itself: once its pieces are
+    cached, no Python function runs for it (the schema's code runs only on a miss)."""
+    import sys
+
+    py, c = _line_twins()
+    varbinds = [("1.3.6.1.2.1.1.3.0", 0x43, 5), ("1.3.6.1.2.1.1.5.0", 0x04, b"router")]
+    event = SNMPTrapMgrTrapEventParams(2, 7, "public", "", 0, "1.3.6.1.6.3.1.1.5.3", 5,
+                                       "10.0.0.1", 162, varbinds, b"public")
+    stamp = 1_700_000_000.25
+    first = c.format_line(event, stamp)  # fills the caches (through the schema)
+    calls = []
+
+    def profile(frame, what, arg):
+        if what == "call":
+            calls.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        again = c.format_line(event, stamp)
+    finally:
+        sys.setprofile(None)
+    assert again == first == py.format_line(event, stamp)
+    assert calls == [], calls
+    sys.setprofile(profile)
+    try:
+        py.format_line(event, stamp)
+    finally:
+        sys.setprofile(None)
+    assert "format_notification" in calls  # the Python twin is the schema's own code

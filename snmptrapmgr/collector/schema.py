@@ -168,6 +168,15 @@ _varbind_text = _VARBIND_CACHE.entries.get
 _named_text = _NAMED_CACHE.entries.get
 _trap_name_text = _TRAP_NAME_CACHE.entries.get
 
+# What the compiled line writer (collector.line) reads on its hit path; on a miss it calls
+# header_text, trap_name_text or varbind_missed, so every text is still made here, once.
+CLOCK = _CLOCK
+HEADERS = _HEADER_CACHE.entries
+VARBINDS = _VARBIND_CACHE.entries
+NAMED_VARBINDS = _NAMED_CACHE.entries
+TRAP_NAMES = _TRAP_NAME_CACHE.entries
+NAMED_BY = _NAMED_BY
+
 
 def cache_sizes() -> dict:
     """{"varbinds": CacheSize, "headers": CacheSize}: what the formatting caches hold now."""
@@ -266,6 +275,11 @@ def _varbind_missed(vb: tuple, cache: TextCache = _VARBIND_CACHE, names: Any = N
     return text
 
 
+def varbind_missed(vb: tuple, names: Any = None) -> str:
+    """A varbind's text that its cache (with or without names) did not have."""
+    return _varbind_missed(vb, _VARBIND_CACHE if names is None else _NAMED_CACHE, names)
+
+
 def _varbinds(varbinds: list, names: Any = None) -> str:
     if names is None:
         get = _varbind_text
@@ -283,7 +297,7 @@ def _varbinds(varbinds: list, names: Any = None) -> str:
     return ",".join(parts)
 
 
-def _trap_name(names: Any, oid: str) -> str:
+def trap_name_text(names: Any, oid: str) -> str:
     """',"trap_name":"IF-MIB::linkDown"', or "" when no MIB names ``oid`` (called first, with names)."""
     if _NAMED_BY[0] is not names:  # another resolver names things differently
         _NAMED_CACHE.clear()
@@ -308,7 +322,7 @@ def _community(text: str, raw: bytes) -> str:
     return f'"community":{_quote(text)}'
 
 
-def _header(event: Any, version: int) -> str:
+def header_text(event: Any, version: int) -> str:
     """The JSON between the time's digits and "request_id" of a v1/v2c notification (cached when small)."""
     community = event.community
     raw = event.community_bytes
@@ -338,7 +352,7 @@ def format_notification(event: Any, received: float, names: Any = None) -> str:
                   f'"context_engine_id":"{event.context_engine_id.hex()}",'
                   f'"context_name":{_quote(event.context_name.decode("utf-8", "replace"))},"request_id":')
     else:
-        header = _header(event, version)
+        header = header_text(event, version)
     trap_oid = event.trap_oid
     clock = _CLOCK  # the clock's common case inline: same second, no carry (see Clock.iso)
     frac, whole = _modf(received)
@@ -352,14 +366,14 @@ def format_notification(event: Any, received: float, names: Any = None) -> str:
     if version == 1:
         rfc3584 = event.rfc3584_trap_oid
         return (f'{{"time":"{prefix}{micro}{header}{event.request_id},"trap_oid":"{trap_oid}",'
-                f'"trap_oid_rfc3584":"{rfc3584}"{"" if names is None else _trap_name(names, rfc3584)},'
+                f'"trap_oid_rfc3584":"{rfc3584}"{"" if names is None else trap_name_text(names, rfc3584)},'
                 f'"uptime":{event.time_stamp},'
                 f'"enterprise":"{event.enterprise}","agent_address":"{event.agent_address}",'
                 f'"generic_trap":{event.generic_trap},"specific_trap":{event.specific_trap},'
                 f'"varbinds":[{_varbinds(event.varbinds, names)}]}}\n')
     # v2c and v3: the trap OID is already in RFC 3584's (SNMPv2) form
     return (f'{{"time":"{prefix}{micro}{header}{event.request_id},"trap_oid":"{trap_oid}",'
-            f'"trap_oid_rfc3584":"{trap_oid}"{"" if names is None else _trap_name(names, trap_oid)},'
+            f'"trap_oid_rfc3584":"{trap_oid}"{"" if names is None else trap_name_text(names, trap_oid)},'
             f'"uptime":{event.time_stamp},'
             f'"varbinds":[{_varbinds(event.varbinds, names)}]}}\n')
 

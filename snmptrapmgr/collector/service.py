@@ -46,7 +46,7 @@ from .config import DEFAULT_RCVBUF, CollectorConfig, ConfigError  # DEFAULT_RCVB
 from .dedup import InformDedup
 from .delivery import Delivery
 from .outputs import Output, create
-from .schema import format_notification
+from . import line
 from .snmptrapd_conf import compatibility_mode_for
 from .stats import AUTH_FAILURE_CODES, Counters, format_line
 
@@ -164,13 +164,14 @@ class Collector:
         keep_events = delivery.keep_events
         add_event = delivery.events.append
         traps = self.counters.traps
+        json_line = line.format_line  # the twin active now, read when the handler is built
 
         def on_trap(event: Any) -> None:
             if acl is not None and not acl(event):
                 reject()
                 return
             traps[event.snmp_version] += 1
-            add_line(format_notification(event, _now(), names))
+            add_line(json_line(event, _now(), names))
             if keep_events:
                 add_event(event)
             if len(lines) >= delivery.check_at:
@@ -192,7 +193,7 @@ class Collector:
                 seq = self.dedup.last_tag
             else:
                 self.counters.informs[event.snmp_version] += 1
-                delivery.add(format_notification(event, _now(), self._names), event)
+                delivery.add(line.format_line(event, _now(), self._names), event)
                 seq = delivery.end - 1
             if not self._respond:
                 return
