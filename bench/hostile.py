@@ -19,7 +19,7 @@ buffer; a flood ends when listen has counted every datagram sent and its socket'
 empty (/proc/net/udp).  Each is bounded in time: the pure-Python twin decodes a 60,000-arc
 OID in ~25 ms and takes only part of reproducer 1 (the row says how much).
 - ``hostile_bounds_<numeric|names>_<kind>``: the receive path (``Receiver.receive_datagram`` +
-  ``collector.schema.format_notification``, as in ``bench.mib``) on the typical v2c trap
+  ``collector.line.format_line``, as in ``bench.mib``) on the typical v2c trap
   (``bench.traffic``), caches at their default byte bounds vs effectively unbounded
   (``schema.set_cache_bounds`` at 2**62 for bytes and item sizes; the MIB resolver's
   ``max_bytes`` too for the named row), interleaved in one :func:`bench.timing.measure`:
@@ -322,7 +322,7 @@ def rss_rows(kinds: list, quick: bool) -> list:
 def cost_rows(repeats: int, chunk_s: float, kinds: list) -> list:
     """Typical v2c trap -> JSON line, caches at their default byte bounds vs effectively unbounded."""
     from snmptrapmgr import mib
-    from snmptrapmgr.collector import schema
+    from snmptrapmgr.collector import line as json_line, schema
     from snmptrapmgr.receiver import Receiver
 
     resolver = mib.load()
@@ -336,12 +336,12 @@ def cost_rows(repeats: int, chunk_s: float, kinds: list) -> list:
             _select.use(kind)
             receiver = Receiver()
             receive = receiver.receive_datagram
-            line = schema.format_notification(receive(datagrams[0], ADDR, 1.0)[0], 1.0, resolver)
+            line = json_line.format_line(receive(datagrams[0], ADDR, 1.0)[0], 1.0, resolver)
             assert '"trap_name":"IF-MIB::linkDown"' in line, line
 
             def one(names=None, receive=receive, position=[0]):  # noqa: B006 - a counter kept between calls
                 i = position[0] = (position[0] + 1) & 255
-                schema.format_notification(receive(datagrams[i], ADDR, 1.0)[0], 1.0, names)
+                json_line.format_line(receive(datagrams[i], ADDR, 1.0)[0], 1.0, names)
 
             def named(one=one) -> None:
                 one(resolver)

@@ -148,7 +148,7 @@ def translate_row(runs: int) -> MibRow:
 def json_line_rows(repeats: int, chunk_s: float, kinds: list) -> list:
     """Datagram -> event -> JSON line (what listen does per trap), names on vs off, per twin."""
     from snmptrapmgr import mib
-    from snmptrapmgr.collector.schema import format_notification
+    from snmptrapmgr.collector import line as json_line
     from snmptrapmgr.receiver import Receiver
 
     resolver = mib.load()
@@ -158,12 +158,12 @@ def json_line_rows(repeats: int, chunk_s: float, kinds: list) -> list:
         _select.use(kind)
         receiver = Receiver()
         receive = receiver.receive_datagram
-        line = format_notification(receive(datagrams[0], ADDR, 1.0)[0], 1.0, resolver)
+        line = json_line.format_line(receive(datagrams[0], ADDR, 1.0)[0], 1.0, resolver)
         assert '"trap_name":"IF-MIB::linkDown"' in line and '"label":"down"' in line, line
 
         def one(names=None, receive=receive, position=[0]):  # noqa: B006 - a counter kept between calls
             i = position[0] = (position[0] + 1) & 255
-            format_notification(receive(datagrams[i], ADDR, 1.0)[0], 1.0, names)
+            json_line.format_line(receive(datagrams[i], ADDR, 1.0)[0], 1.0, names)
 
         def named(one=one) -> None:
             one(resolver)
@@ -180,7 +180,7 @@ def json_line_rows(repeats: int, chunk_s: float, kinds: list) -> list:
         out.append(MibRow(f"mib_json_{kind}", f"typical v2c trap -> JSON line, {kind}: numeric / names", "ratio",
                           ratio_best, ratio_median, ">= 0.9", ratio_best >= 0.9,
                           note=(f"numeric {numeric.best_us:.2f} us, names {with_names.best_us:.2f} us per trap "
-                                "(receive_datagram + format_notification, in-process)"),
+                                "(receive_datagram + collector.line.format_line, in-process)"),
                           extra={"numeric_us": [numeric.best_us, numeric.median_us],
                                  "names_us": [with_names.best_us, with_names.median_us]}))
     return out
