@@ -28,14 +28,14 @@ from . import measured, plot, report, report_collector
 # spoofed engine IDs; each phase bounded by memory_time_s).
 FULL = {"repeats": 9, "chunk_s": 0.02, "row_deadline_s": 20.0, "duration_s": 2.0, "max_duration_s": 2.0,
         "max_count": 400_000,
-        "sustained_rate": 150_000, "sustained_s": 10.0, "burst_count": 40_000, "burst_repeats": 3,
-        "v3_rate": 80_000, "v3_burst_count": 25_000, "listen_rate": 80_000, "listen_s": 10.0,
+        "sustained_rate": 250_000, "sustained_s": 10.0, "burst_count": 40_000, "burst_repeats": 3,
+        "v3_rate": 80_000, "v3_burst_count": 25_000, "listen_rate": 200_000, "listen_s": 10.0,
         "memory_traps": 1_000_000, "memory_engines": 100_000, "memory_engine_burst": 25_000,
         "memory_time_s": 40.0}
 QUICK = {"repeats": 3, "chunk_s": 0.002, "row_deadline_s": 1.5, "duration_s": 0.3, "max_duration_s": 0.3,
          "max_count": 3000,
-         "sustained_rate": 150_000, "sustained_s": 0.05, "burst_count": 3000, "burst_repeats": 1,
-         "v3_rate": 80_000, "v3_burst_count": 2000, "listen_rate": 80_000, "listen_s": 0.05,
+         "sustained_rate": 250_000, "sustained_s": 0.05, "burst_count": 3000, "burst_repeats": 1,
+         "v3_rate": 80_000, "v3_burst_count": 2000, "listen_rate": 200_000, "listen_s": 0.05,
          "memory_traps": 20_000, "memory_engines": 2000, "memory_engine_burst": 1000,
          "memory_time_s": 10.0}
 

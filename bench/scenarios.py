@@ -3,7 +3,7 @@
 All traffic goes from a ``python -m bench.loadgen`` process to 127.0.0.1, bounded in
 count and time; the receiver is another process:
 
-- ``e2e_sustained``: the typical v2c trap at a fixed offered rate (150,000/s) for longer
+- ``e2e_sustained``: the typical v2c trap at a fixed offered rate (250,000/s) for longer
   (10 s) through SNMPTrapMgr + on_trap (a ``bench._receiver`` child);
 - ``e2e_burst``: N typical traps queued in the socket while the receiver is stopped
   (SIGSTOP), then drained (SIGCONT): the receiver's rate alone on one core, without the

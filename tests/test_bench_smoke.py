@@ -32,10 +32,11 @@ MICRO_ROWS = {
 }
 RATES = (20000, 50000)
 TARGET_ROWS = {"decode_v2c", "receive_v3", "p2k_md5", "p2k_sha1", "p2k_sha256", "p2k_sha512"}
-COLLECTOR_ROWS = {"e2e_sustained", "e2e_burst", "v3_80000", "v3_max", "v3_burst", "listen_80000", "listen_max",
+COLLECTOR_ROWS = {"e2e_sustained", "e2e_burst", "v3_80000", "v3_max", "v3_burst", "listen_200000", "listen_max",
                   "listen_burst", "listen_burst_numeric"}
 MEMORY_ROWS = {"memory_traps", "memory_engines"}
-TARGET5_ROWS = {"e2e_burst", "e2e_sustained", "v3_burst", "listen_burst", "listen_names_ratio", "listen_80000",
+TARGET5_ROWS = {"e2e_burst", "e2e_sustained", "v3_burst", "listen_burst", "listen_names_ratio", "listen_200000",
+                "e2e_burst_python",
                 "after_traps",
                 "after_spoof"}
 
