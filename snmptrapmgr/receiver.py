@@ -160,9 +160,12 @@ class Receiver:
             event = self._community.decode(data, addr)
             if event is None:
                 usm = self._usm if self._usm is not None else self.usm
-                event = usm.receive(self._decode(data), data, addr, now)
-                if type(event) is SNMPTrapMgrDiscoveryRequestEventParams:
-                    return [event]
+                msg = self._decode(data)
+                event = usm.receive_usual(msg, data, addr, now)  # the usual trap, in one call
+                if event is None:
+                    event = usm.receive(msg, data, addr, now)
+                    if type(event) is SNMPTrapMgrDiscoveryRequestEventParams:
+                        return [event]
             counters["notifications"] += 1
             return [event]
         except Rejected as rej:

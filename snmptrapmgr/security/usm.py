@@ -4,8 +4,9 @@ RFC 3414 section 3.2 (incoming messages) in the order the reference's events
 document, RFC 3412 7.2 (what is reportable) and section 4 (discovery).  Each
 step is written once, in :meth:`USMEngine.receive`; a receiver without USM
 hooks simply skips the hook branches.  The usual trap (no hooks, a known
-engine and user, timely) is first offered to :mod:`.fast`, a twinned one-call
-version of these steps that takes it or declines before changing anything
+engine and user, timely) is first offered to :mod:`.fast` (``receive_usual``),
+a twinned one-call version of these steps that takes it or declines before
+changing anything; the receiver then calls :meth:`USMEngine.receive`
 (tests/test_v3_fastpath.py holds the two to the same decisions):
 
 1. msgFlags -> security level (privFlag without authFlag: invalid, dropped).
@@ -41,6 +42,7 @@ is malformed (RFC 3414 2.4): rejected before discovery, never echoed.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Optional
 
 from ..codec import ber, community
@@ -100,6 +102,9 @@ class USMEngine:
         #: the last message decrypted, re-encoded with its plaintext ScopedPDU
         #: (only while settings.decrypt_log_packets is set), for on_packet_trace
         self.last_decrypted: Optional[bytes] = None
+        #: receive_usual(msg, data, addr, now): the usual trap's event, or None for receive();
+        #: the fast twin active when this engine is built, bound to its settings and cache
+        self.receive_usual = partial(fast.receive_trap, settings, self.cache)
 
     def ensure_local_engine_id(self) -> bytes:
         """settings.local_engine_id, generated (stable, RFC 3411) when still empty."""
@@ -114,9 +119,6 @@ class USMEngine:
         steps are numbered as in the module docstring.
         """
         self.last_decrypted = None
-        out = fast.receive_trap(self.settings, self.cache, msg, data, addr, now)
-        if out is not None:
-            return out
         try:
             settings = self.settings
             hooks = settings.hooks
