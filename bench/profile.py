@@ -33,7 +33,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from . import measured
 
@@ -48,6 +48,7 @@ STAGES = {
     "d": "d. handler reads (trap OID + accessors)",
     "e": "e. whole path (SNMPTrapMgr.do_events)",
     "f": "f. rest = e - (b + c + d): dispatch",
+    "g": "g. listen's JSON line, names (beside e)",
 }
 SOCKET_STAGES = ("a", "b", "e")
 MAX_FILL_S = 10.0
@@ -197,6 +198,11 @@ def _showing_manager():
     return ShowingManager()
 
 
+def _json_line(selector: Any, event: object, received: float, names: object) -> str:
+    """Stage g: the line `listen` writes for the event (the selector's twin active now), MIB names on."""
+    return selector.format_line(event, received, names)
+
+
 def _manager(v3: bool):
     """Stage e: an SNMPTrapMgr on 127.0.0.1 (with the bench user for v3), the reads as on_trap."""
     from . import traffic as t
@@ -264,6 +270,10 @@ def _build(profile: Profile, data: bytes, payloads: list, cfg: dict, v3: bool, s
         if sent != count:
             raise RuntimeError(f"filled {sent} of {count} datagrams")
 
+    from snmptrapmgr import mib
+    from snmptrapmgr.collector import line as json_line
+
+    resolver = mib.load()
     chunks = []
     for kind in profile.kinds:
         activate = micro._activator(kind)
@@ -278,7 +288,8 @@ def _build(profile: Profile, data: bytes, payloads: list, cfg: dict, v3: bool, s
         mgr.show(events[0])  # what the facade does before on_trap
         decode = Candidate(kind, receiver.receive_datagram, (data, micro.ADDR, now), activate=activate)
         reads = Candidate(kind, mgr.on_trap, (events[0],), activate=activate)
-        for cand in (decode, reads):
+        line = Candidate(kind, _json_line, (json_line, events[0], now, resolver), activate=activate)
+        for cand in (decode, reads, line):
             cand.number = calibrate(cand, cfg["chunk_s"])
 
         def fill_e(mgr=mgr) -> None:
@@ -290,6 +301,7 @@ def _build(profile: Profile, data: bytes, payloads: list, cfg: dict, v3: bool, s
             _chunk(cells["b"], activate, lambda: fill(port), lambda b=batch: _drain_batch(b, count), timeout_s),
             _chunk(cells["c"], activate, lambda: None, _calls(decode), CHUNK_TIMEOUT_S),
             _chunk(cells["d"], activate, lambda: None, _calls(reads), CHUNK_TIMEOUT_S),
+            _chunk(cells["g"], activate, lambda: None, _calls(line), CHUNK_TIMEOUT_S),
             _chunk(cells["e"], activate, fill_e, lambda m=mgr: _drain_manager(m, count, cfg["deadline_s"]),
                    timeout_s),
         ]
