@@ -260,8 +260,10 @@ _OIDS = st.sampled_from(["1.3.6.1.2.1.1.3.0", "1.3.6.1.6.3.1.1.4.1.0", "1.3.6.1.
            st.sampled_from(["1.3.6.1.6.3.1.1.5.3", "1.3.6.1.6.3.1.1.5.4", "1.3.6.1.4.1.99999.0.7"]),
            st.one_of(st.floats(1.7e9, 1.7e9 + 3, allow_nan=False), st.integers(1_700_000_000, 1_700_000_002)),
            st.booleans()), min_size=1, max_size=12),
-       clear=st.booleans())
-def test_line_twins_write_the_same_bytes(notes, clear):
+       clear=st.booleans(),
+       v3=st.tuples(st.text(max_size=6), st.integers(0, 2), st.binary(max_size=8), st.binary(max_size=4),
+                    st.binary(max_size=6)))
+def test_line_twins_write_the_same_bytes(notes, clear, v3):
     """The compiled line writer and the schema give the same line for the same notification,
     whether its pieces are cached or not (each line is made twice, so the second meets the
     caches the first filled), with and without MIB names, for every version."""
@@ -277,6 +279,9 @@ def test_line_twins_write_the_same_bytes(notes, clear):
         if version == 1:
             event.enterprise, event.agent_address = "1.3.6.1.4.1.9", "10.0.0.1"
             event.generic_trap, event.specific_trap, event.rfc3584_trap_oid = 6, 3, "1.3.6.1.4.1.9.0.3"
+        if version == 3:  # any user text, engine IDs, and a context name that need not be UTF-8
+            event.user, event.security_level = v3[0], v3[1]
+            event.engine_id, event.context_engine_id, event.context_name = v3[2], v3[3], v3[4]
         names = active() if named else None
         for _ in range(2):
             assert c.format_line(event, stamp, names) == py.format_line(event, stamp, names)

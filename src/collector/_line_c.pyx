@@ -1,19 +1,23 @@
 # cython: language_level=3, boundscheck=True, wraparound=True
 """The collector's JSON line, compiled twin of ``snmptrapmgr/collector/_line_py.py``.
 
-The usual v2c trap or inform whose header, trap name and varbinds are already in
-the schema's caches (``collector.schema``: HEADERS, TRAP_NAMES, VARBINDS /
-NAMED_VARBINDS, CLOCK) is put together here without the interpreter; a miss asks
-the schema for that piece (which caches it), and anything else -- v1, v3, a
+A v2c or v3 trap or inform whose trap name and varbinds (and, for v2c, header)
+are already in the schema's caches (``collector.schema``: HEADERS, TRAP_NAMES,
+VARBINDS / NAMED_VARBINDS, CLOCK) is put together here without the interpreter; a
+miss asks the schema for that piece (which caches it), and anything else -- v1, a
 resolver the caches were not filled by, a received time that is not a float, a
-new second -- is the schema's ``format_notification`` itself.  So every text is
-made in one place and the lines are the same, byte for byte.
+new second -- is the schema's ``format_notification`` itself.  The v3 header is
+never cached; it is the schema's f-string, written again here (the twin property
+test holds the two to the same bytes).
 """
 
 from libc.math cimport modf, rint
 from libc.stdio cimport snprintf
 
+from json.encoder import encode_basestring as _quote
+
 from snmptrapmgr.collector import schema
+from snmptrapmgr.events import SNMPTrapMgrInformRequestEventParams as _Inform
 
 __all__ = ["format_line"]
 
@@ -27,6 +31,8 @@ cdef dict _VARBINDS = schema.VARBINDS
 cdef dict _NAMED_VARBINDS = schema.NAMED_VARBINDS
 cdef dict _TRAP_NAMES = schema.TRAP_NAMES
 cdef list _NAMED_BY = schema.NAMED_BY
+cdef str _INFORM = '"inform"'
+cdef str _TRAP = '"trap"'
 
 
 def format_line(event, received, names=None):
@@ -35,16 +41,24 @@ def format_line(event, received, names=None):
     cdef char digits[8]
     cdef dict cache
     version = event.snmp_version
-    if version != 2 or type(received) is not float:
+    if (version != 2 and version != 3) or type(received) is not float:
         return _format(event, received, names)
     if names is not None and _NAMED_BY[0] is not names:  # the schema empties its named caches
         return _format(event, received, names)
-    community = event.community
-    key = (type(event), event.source_address, event.source_port, version, community,
-           event.community_bytes)
-    header = _HEADERS.get(key)
-    if header is None:
-        header = _header_text(event, version)
+    if version == 3:  # never cached (user, engine, context): the schema's own text, built here
+        header = (f'Z","source":{{"address":{_quote(event.source_address)},"port":{event.source_port}}},'
+                  f'"version":"v3","pdu":{_INFORM if type(event) is _Inform else _TRAP},'
+                  f'"user":{_quote(event.user)},"security_level":{event.security_level},'
+                  f'"engine_id":"{event.engine_id.hex()}",'
+                  f'"context_engine_id":"{event.context_engine_id.hex()}",'
+                  f'"context_name":{_quote(event.context_name.decode("utf-8", "replace"))},'
+                  f'"request_id":')
+    else:
+        key = (type(event), event.source_address, event.source_port, version, event.community,
+               event.community_bytes)
+        header = _HEADERS.get(key)
+        if header is None:
+            header = _header_text(event, version)
     trap_oid = event.trap_oid
     frac = modf(<double>received, &whole)
     micro = rint(frac * 1e6)  # Python's round(): half to even
