@@ -9,7 +9,9 @@ INTEGERs, 0x80-padded OID arcs, bad versions, bad v1 trap fields), mutates them 
 truncation, insertion, deletion, duplication, splicing, length-field edits) and
 feeds every datagram to ``decode_message`` of the chosen twin (and, for part of
 them, the ScopedPDU inside to ``decode_scoped_pdu``), and to the receive path's
-``CommunityDecoder.decode`` (datagram -> event) of the same twin.  Every outcome
+``CommunityDecoder.decode`` (datagram -> event) of the same twin; a compared event
+also goes through both twins of the collector's JSON line (``collector.line``) and
+of the object view's readers (``readers``).  Every outcome
 must be a result or a ``DecodeError`` (an event, None for SNMPv3, or an
 ``SNMPTrapMgrError`` for the event path); a sample is also decoded by the
 pure-Python twins, which must agree exactly (same result, or the same code).  A
@@ -233,6 +235,43 @@ def _event_outcome(decoder, data):
     return "event", type(event).__name__, tuple(getattr(event, f, None) for f in _EVENT_FIELDS)
 
 
+def _outcome_of(call):
+    try:
+        return ("ok", call())
+    except Exception as exc:  # noqa: BLE001 - the twins must fail alike
+        return ("raised", type(exc).__name__, str(exc))
+
+
+def _event_twins():
+    """The checks run on a decoded event: the JSON line (collector.line, names on and off, a
+    received time that crosses seconds) and the object view's readers (every index and two
+    outside), the compiled twin against the Python one; yields (where, what) per mismatch."""
+    from snmptrapmgr import _readers_c, _readers_py, mib
+    from snmptrapmgr.collector import _line_c, _line_py
+
+    names = mib.load()
+
+    def check(event, i: int):
+        stamp = 1_700_000_000.0 + (i % 5000) * 0.000377
+        resolver = names if i % 3 else None
+        got = _outcome_of(lambda: _line_c.format_line(event, stamp, resolver))
+        want = _outcome_of(lambda: _line_py.format_line(event, stamp, resolver))
+        if got != want:
+            yield "format_line", f"cython={got!r} python={want!r}"
+        views = []
+        for twin in (_readers_c, _readers_py):
+            view = twin.ObjectView()
+            view.items = event.varbinds
+            views.append(view)
+        for index in range(-1, len(event.varbinds) + 1):
+            for reader in ("get_obj_id", "get_obj_type", "get_obj_value"):
+                got, want = (_outcome_of(lambda v=v: getattr(v, reader)(index)) for v in views)
+                if got != want:
+                    yield reader, f"index {index}: cython={got!r} python={want!r}"
+
+    return check
+
+
 def _scoped_part(data: bytes):
     """The bytes from the first 0x30 after the USM parameters of a v3-looking message."""
     at = data.find(b"\x30", 20)
@@ -254,7 +293,9 @@ def run(count: int = 20000, seconds: float = 600.0, seed: int | None = None, imp
     rng = random.Random(seed)
     seeds = [typical_v2c_trap()] + [random_message(rng) for _ in range(300)]
     stats = {"impl": impl, "seed": seed, "datagrams": 0, "results": 0, "errors": Counter(),
-             "scoped": 0, "events": 0, "compared": 0, "mismatches": 0, "unexpected": 0, "crashes": 0}
+             "scoped": 0, "events": 0, "compared": 0, "lines": 0, "mismatches": 0, "unexpected": 0,
+             "crashes": 0}
+    after_event = _event_twins() if impl == "cython" else None
     failures = []
     deadline = time.monotonic() + seconds
     decode = target.decode_message
@@ -306,6 +347,11 @@ def run(count: int = 20000, seconds: float = 600.0, seed: int | None = None, imp
             if got != want:
                 stats["mismatches"] += 1
                 failures.append(("CommunityDecoder.decode", bytes(data), f"{impl}={got!r} python={want!r}"))
+            elif got[0] == "event" and after_event is not None:
+                stats["lines"] += 1
+                for where, what in after_event(events.decode(data, _ADDR), i):
+                    stats["mismatches"] += 1
+                    failures.append((where, bytes(data), what))
         if kind == 2:
             part = _scoped_part(bytes(data))
             if part is not None:
@@ -330,6 +376,7 @@ def report(stats: dict, elapsed: float, out=sys.stdout) -> None:
     print(f"datagrams={stats['datagrams']} results={stats['results']} "
           f"errors={sum(stats['errors'].values())} ({errors})", file=out)
     print(f"scoped_pdus={stats['scoped']} events={stats['events']} compared_with_python={stats['compared']} "
+          f"lines_and_readers_compared={stats['lines']} "
           f"mismatches={stats['mismatches']} unexpected_exceptions={stats['unexpected']} "
           f"crashes={stats['crashes']}", file=out)
     for where, data, what in stats["failures"]:
