@@ -16,13 +16,8 @@ import time
 from typing import Any, Callable, Iterator, Optional
 
 from .configure import Configurable
-from .errors import (
-    ERR_INVALID_ARGUMENT,
-    ERR_LOCAL_HOST_ACTIVE,
-    ERR_LOCAL_PORT_ACTIVE,
-    ERR_NOT_PERMITTED,
-    SNMPTrapMgrError,
-)
+from .errors import (ERR_INVALID_ARGUMENT, ERR_LOCAL_HOST_ACTIVE, ERR_LOCAL_PORT_ACTIVE, ERR_NOT_PERMITTED,
+                     SNMPTrapMgrError)
 from .events import (
     SNMPTrapMgrBadPacketEventParams,
     SNMPTrapMgrDiscoveryRequestEventParams,
@@ -339,17 +334,17 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
         if handler is not None:
             self._begin_event(event)
             self._fire(handler, "on_inform_request", event)
-        self._send_reply(event, address)
+        self.send_reply(event, address)
 
     def _fire_bad_packet(self, event: SNMPTrapMgrBadPacketEventParams, address: Any) -> None:
         if self.on_bad_packet is not None:
             self._fire(self.on_bad_packet, "on_bad_packet", event)
-        self._send_reply(event, address)
+        self.send_reply(event, address)
 
     def _fire_discovery(self, event: SNMPTrapMgrDiscoveryRequestEventParams, address: Any) -> None:
         if self.on_discovery_request is not None:
             self._fire(self.on_discovery_request, "on_discovery_request", event)
-        self._send_reply(event, address)
+        self.send_reply(event, address)
 
     def _fire_internal_error(self, event: InternalError, address: Any) -> None:
         """A bug of ours met on this datagram: the log gets its traceback, on_error the summary."""
@@ -359,14 +354,15 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
         self._error(0, f"internal error on a datagram from {event.source_address}:"
                                   f"{event.source_port}: {type(exc).__name__}: {exc}")
 
-    def _send_reply(self, event: Any, address: Any) -> None:
+    def send_reply(self, event: Any, address: Any) -> bool:
+        """Send what ``event`` calls for, as after its handler; False if nothing went (on_error says why)."""
         try:
             reply = self.endpoint.reply_for(event, address)
         except SNMPTrapMgrError as exc:
             self._error(exc.code, f"cannot build reply: {exc.message}")
-            return
+            return False
         if reply is None:
-            return
+            return False
         if self.on_packet_trace is not None:
             self._fire(self.on_packet_trace, "on_packet_trace",
                        SNMPTrapMgrPacketTraceEventParams(reply, 2, address[0], address[1]))
@@ -374,6 +370,8 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
             self.endpoint.send(reply, address)
         except SNMPTrapMgrError as exc:
             self._error(exc.code, exc.message)
+            return False
+        return True
 
     def _fire(self, handler: Callable[[Any], None], name: str, event: Any) -> None:
         try:

@@ -372,3 +372,35 @@ def test_killing_a_worker_stuck_writing_to_a_stalled_pipe_never_stops_the_others
         except subprocess.TimeoutExpired:
             proc.kill()
         err.close()
+
+
+def _udp_from_port_zero(dst_port: int, payload: bytes) -> bytes:
+    """An IPv4 + UDP packet from 127.0.0.1 port 0 (no UDP checksum), for a raw socket."""
+    import struct
+
+    udp = struct.pack("!HHHH", 0, dst_port, 8 + len(payload), 0) + payload
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                       socket.inet_aton("127.0.0.1"), socket.inet_aton("127.0.0.1")) + udp
+
+
+def test_a_response_the_socket_refuses_is_stored_logged_and_counted_not_answered(listener, tmp_path):
+    """An inform from UDP port 0 (crafted on a raw socket: the tests run as root) cannot be
+    answered (sendto(2) refuses port 0 with EINVAL): its line is stored, the refusal is said
+    on stderr, and the counters say reply_send_errors=1 and responses_sent=0, not an answer."""
+    from snmptrapmgr.codec.encode import PDU_INFORM, encode_community_message, encode_pdu
+
+    out = str(tmp_path / "informs.jsonl")
+    proc = listener("--host", "127.0.0.1", "--port", "0", output=out)
+    inform = encode_community_message(1, b"public", encode_pdu(PDU_INFORM, 4242, 0, 0, [
+        ("1.3.6.1.2.1.1.3.0", 0x43, 5), ("1.3.6.1.6.3.1.1.4.1.0", 0x06, INFORM_OID)]))
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    try:
+        raw.sendto(_udp_from_port_zero(proc.port, inform), ("127.0.0.1", 0))
+    finally:
+        raw.close()
+    assert _wait(lambda: _ids(out) == [4242])
+    assert _wait(lambda: "reply not sent: cannot send to 127.0.0.1:0" in proc.stderr(), 5), proc.stderr()
+    assert proc.terminate() == 0
+    final = [line for line in proc.stderr().splitlines() if "snmptrapmgr final:" in line][-1]
+    fields = dict(part.split("=") for part in final.split(": ", 1)[1].split())
+    assert (fields["informs_v2c"], fields["responses_sent"], fields["reply_send_errors"]) == ("1", "0", "1"), final

@@ -21,7 +21,6 @@ import time
 from collections import deque
 from typing import Any, Callable
 
-from ..errors import SNMPTrapMgrError
 
 __all__ = ["HeldInforms", "HELD_LIMIT", "HELD_SECONDS"]
 
@@ -77,17 +76,10 @@ class HeldInforms:
         return answered
 
     def answer(self, mgr: Any, event: Any) -> int:
-        """Send the Response of ``event`` now; 1 if it was sent."""
+        """Send the Response of ``event`` now, through its manager (traced; a refused send is its
+        on_error and the endpoint's send_errors); 1 if it was sent."""
         event.respond = True
-        address = (event.source_address, event.source_port)
-        endpoint = mgr.endpoint
-        try:
-            reply = endpoint.reply_for(event, address)
-            if reply is None:
-                return 0
-            endpoint.send(reply, address)  # a failure is counted by the endpoint (send_errors)
-        except SNMPTrapMgrError as exc:
-            self.log(f"cannot answer the inform from {address[0]}:{address[1]}: {exc.message}")
-            return 0
-        self.answered += 1
-        return 1
+        sent = mgr.send_reply(event, (event.source_address, event.source_port))
+        event.respond = False  # answered here: the facade does not send it again after the handler
+        self.answered += sent
+        return int(sent)

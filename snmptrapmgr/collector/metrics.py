@@ -41,6 +41,7 @@ SIMPLE = (
     ("reports_sent", "reports_sent", "SNMPv3 Reports sent"),
     ("reports_suppressed", "reports_suppressed", "SNMPv3 Reports not sent (over the Report rate limits)"),
     ("kernel_drops", "kernel_drops", "datagrams the kernel dropped (receive buffer full)"),
+    ("reply_send_errors", "reply_send_errors", "inform Responses and Reports the socket refused to send"),
 )
 
 

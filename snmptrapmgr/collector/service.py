@@ -130,6 +130,7 @@ class Collector:
             mgr.on_inform_request = self._inform_handler(mgr)
             mgr.on_bad_packet = self._on_bad_packet
             mgr.on_discovery_request = self._on_discovery
+            mgr.on_error = self._on_error
             mgr.activate()
             self.managers.append(mgr)
             bound.append((host, mgr.local_port))
@@ -182,7 +183,7 @@ class Collector:
     def _inform_handler(self, mgr: SNMPTrapMgr) -> Callable[[Any], None]:
         """The on_inform_request handler of ``mgr`` (a held inform is answered through it)."""
         def on_inform(event: SNMPTrapMgrInformRequestEventParams) -> None:
-            # answered by the facade right after this returns only if respond is set here
+            # answered here or later (held), never by the facade after this returns
             event.respond = False
             acl = self._acl
             if acl is not None and not acl(event):
@@ -198,8 +199,8 @@ class Collector:
             if not self._respond:
                 return
             if self._ack_on_receive or delivery.take_now(seq):
-                event.respond = True
-                self.counters.responses_sent += 1
+                # answered here, counted only once sent (a refused send is logged: reply_send_errors)
+                self.counters.responses_sent += self.held.answer(mgr, event)
             else:
                 self.held.hold(seq, mgr, event)
         return on_inform
@@ -212,16 +213,23 @@ class Collector:
             counters.auth_failures += 1
         if event.report and event.reply_context is not None:
             counters.reports_sent += 1
+        self._bad_packet_line(f"snmptrapmgr{self.label}: bad packet from {event.source_address}:"
+                              f"{event.source_port}: [{event.error_code}] {event.error_description}\n")
+
+    def _bad_packet_line(self, line: str) -> None:
         if self._bad_reported < BAD_PACKETS_SHOWN:
             self._bad_reported += 1
-            self.err.write(f"snmptrapmgr{self.label}: bad packet from {event.source_address}:"
-                           f"{event.source_port}: [{event.error_code}] {event.error_description}\n")
+            self.err.write(line)
         else:
             self._bad_suppressed += 1
 
     def _on_discovery(self, event: Any) -> None:
         if event.respond:
             self.counters.reports_sent += 1
+
+    def _on_error(self, event: Any) -> None:
+        """A Response or Report the socket refused (reply_send_errors): said like a bad packet."""
+        self._bad_packet_line(f"snmptrapmgr{self.label}: reply not sent: {event.description}\n")
 
     # ------------------------------------------------------------- running
     def flush(self) -> None:
@@ -333,7 +341,8 @@ class Collector:
     def summarize_bad_packets(self) -> None:
         """One line for the bad packets not shown since the last one; the next ones are shown again."""
         if self._bad_suppressed:
-            self.err.write(f"snmptrapmgr{self.label}: {self._bad_suppressed} more bad packets not shown "
+            self.err.write(f"snmptrapmgr{self.label}: {self._bad_suppressed} more bad packets (or refused "
+                           "replies) not shown "
                            f"(at most {BAD_PACKETS_SHOWN} are shown per {BAD_PACKETS_PERIOD:g} s)\n")
             self._bad_suppressed = 0
         self._bad_reported = 0

@@ -61,7 +61,7 @@ _BAD_BY_CODE = {code: f"bad_{label}" for label, codes in BAD_REASONS for code in
 
 FIELDS = ("received", "delivered", "bad_packets", "auth_failures", "reports_sent",
           "responses_sent", "kernel_drops", "informs_unanswered", "informs_duplicate", "reports_suppressed",
-          "traps_v1", "traps_v2c", "traps_v3", "informs_v2c", "informs_v3")
+          "traps_v1", "traps_v2c", "traps_v3", "informs_v2c", "informs_v3", "reply_send_errors")
 
 #: (field, SNMP version label, pdu label) of the notification counts, for the metrics
 KINDS = (("traps_v1", "1", "trap"), ("traps_v2c", "2c", "trap"), ("traps_v3", "3", "trap"),
@@ -101,13 +101,14 @@ class Counters:
         self.dedup = dedup
 
     def as_dict(self) -> dict:
-        received = bad = drops = suppressed = 0
+        received = bad = drops = suppressed = send_errors = 0
         for mgr in self.managers:
             counters = mgr.endpoint.counters()
             received += counters.received
             bad += counters.bad_packets
             drops += counters.kernel_drops
             suppressed += counters.reports_suppressed
+            send_errors += counters.send_errors
         traps, informs = self.traps, self.informs
         return {
             "received": received,
@@ -122,6 +123,7 @@ class Counters:
             "reports_suppressed": suppressed,
             "traps_v1": traps[1], "traps_v2c": traps[2], "traps_v3": traps[3],
             "informs_v2c": informs[2], "informs_v3": informs[3],
+            "reply_send_errors": send_errors,  # Responses and Reports the socket refused (the sender retries)
             **self._reasons(bad),
         }
 
