@@ -43,7 +43,7 @@ from typing import Optional
 from . import measured
 from .e2e import _env, child_cwd, sender_args
 
-__all__ = ["rows", "main"]
+__all__ = ["rows", "main", "free_port", "start_broker"]
 
 COLLECTOR = """
 import json, sys
@@ -65,7 +65,7 @@ _DELIVERED = re.compile(rb"received=(\d+) delivered=(\d+)")
 _READY = re.compile(rb"ready port=(\d+)\n")
 
 
-def _port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -82,7 +82,7 @@ def _wait_port(port: int, timeout: float = 15.0) -> None:
     raise RuntimeError(f"broker on 127.0.0.1:{port} did not start in {timeout:g} s")
 
 
-def _broker(kind: str, port: int, store: str) -> subprocess.Popen:
+def start_broker(kind: str, port: int, store: str) -> subprocess.Popen:
     if kind == "nats":
         args = ["nats-server", "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", store]
     else:
@@ -277,8 +277,8 @@ def _burst_row(kind: str, broker_port: int, count: int, workdir: str) -> dict:
 def bus_rows(kind: str, seconds: float, rate: float, spool_count: int, workdir: str, burst: int = 40_000,
              total: int = 200_000) -> list:
     out = []
-    broker_port = _port()
-    broker = _broker(kind, broker_port, os.path.join(workdir, f"{kind}-store"))
+    broker_port = free_port()
+    broker = start_broker(kind, broker_port, os.path.join(workdir, f"{kind}-store"))
     try:
         out.append(_burst_row(kind, broker_port, burst, workdir))
         child = Child(_spec(kind, broker_port, os.path.join(workdir, f"{kind}-spool-max")), workdir)
@@ -320,7 +320,7 @@ SPOOL_RATE = 30_000
 
 def _spool_row(kind: str, count: int, workdir: str) -> dict:
     """Broker away, the spool filling: RSS of the collector while ``count`` traps go through."""
-    spec = _spec(kind, _port(), os.path.join(workdir, f"{kind}-spool-away"))
+    spec = _spec(kind, free_port(), os.path.join(workdir, f"{kind}-spool-away"))
     spec["ack_timeout"] = 1.0
     spec["spool_max_bytes"] = 4 << 30
     child = Child(spec, workdir)
@@ -355,8 +355,8 @@ def publish_methods(count: int = 20_000, workdir: str = "") -> list:
 
     from snmptrapmgr.collector.outputs import Batch, create
 
-    port = _port()
-    broker = _broker("nats", port, os.path.join(workdir or tempfile.mkdtemp(), "methods-store"))
+    port = free_port()
+    broker = start_broker("nats", port, os.path.join(workdir or tempfile.mkdtemp(), "methods-store"))
     url = f"nats://127.0.0.1:{port}"
     payload = b"x" * 300
     out = []

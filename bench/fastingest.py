@@ -110,8 +110,8 @@ def rows(count: int = 200_000, flow: int = 500, seconds: float = 60.0) -> list:
     out = []
     for msg_id in (True, False):
         store = tempfile.mkdtemp(prefix="bench-fastingest-")
-        port = bus._port()
-        server = bus._broker("nats", port, store)
+        port = bus.free_port()
+        server = bus.start_broker("nats", port, store)
         try:
             out.append(asyncio.run(_batch(port, count, msg_id, flow, seconds)))
         finally:

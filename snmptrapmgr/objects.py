@@ -20,10 +20,6 @@ __all__ = ["ObjectArrays"]
 _READERS = ("get_obj_id", "get_obj_type", "get_obj_value")
 
 
-def _bad_index(index: int) -> SNMPTrapMgrError:
-    return readers.bad_index(index)
-
-
 class ObjectArrays:
     """Mixin of the facade: the current object list and its accessors."""
 
@@ -83,7 +79,7 @@ class ObjectArrays:
 
     def _object(self, index: int) -> tuple:
         if not 0 <= index < len(self._objects):
-            raise _bad_index(index)
+            raise readers.bad_index(index)
         return self._objects[index]
 
     def _own_objects(self) -> None:
