@@ -274,8 +274,25 @@ def _burst_row(kind: str, broker_port: int, count: int, workdir: str) -> dict:
                     "(every 50 ms); stored = the broker's count afterwards"}
 
 
+def _offered_row(kind: str, broker_port: int, row: str, rate: float, seconds: float, workdir: str) -> dict:
+    """``rate`` traps/s offered for ``seconds`` by a paced sender: how many the broker stored."""
+    base = _stored(kind, broker_port)
+    child = Child(_spec(kind, broker_port, os.path.join(workdir, f"{kind}-spool-{row}")), workdir)
+    try:
+        sender = _send(child.port, rate, int(rate * seconds), seconds * 1.5 + 1)
+        report = json.loads(sender.communicate(timeout=seconds * 3 + 60)[0].strip().splitlines()[-1])
+        stored, _ = _until_stored(kind, broker_port, base, 90, child)
+    finally:
+        child.stop()
+    sent = report["sent"]
+    return {"bus": kind, "row": row, "offered_per_s": rate, "seconds": seconds, "sent": sent,
+            "received": child.counts()[0], "stored": stored,
+            "sender_per_s": round(sent / report["elapsed_s"]) if report.get("elapsed_s") else None,
+            "loss_pct": round(100.0 * (sent - stored) / sent, 3) if sent else None}
+
+
 def bus_rows(kind: str, seconds: float, rate: float, spool_count: int, workdir: str, burst: int = 40_000,
-             total: int = 200_000) -> list:
+             total: int = 200_000, sustained: float = 0) -> list:
     out = []
     broker_port = free_port()
     broker = start_broker(kind, broker_port, os.path.join(workdir, f"{kind}-store"))
@@ -294,17 +311,9 @@ def bus_rows(kind: str, seconds: float, rate: float, spool_count: int, workdir: 
         out.append({"bus": kind, "row": "max", "sent": report["sent"], "received": received, "stored": stored,
                     "traps_per_s": round(stored / (last - started)), "elapsed_s": round(last - started, 2),
                     "sender_per_s": round(report["sent"] / report["elapsed_s"]) if report.get("elapsed_s") else None})
-        base = _stored(kind, broker_port)
-        child = Child(_spec(kind, broker_port, os.path.join(workdir, f"{kind}-spool-rate")), workdir)
-        try:
-            sender = _send(child.port, rate, int(rate * seconds), seconds * 1.5 + 1)
-            sent = json.loads(sender.communicate(timeout=seconds * 3 + 60)[0].strip().splitlines()[-1])["sent"]
-            stored, _ = _until_stored(kind, broker_port, base, 90, child)
-        finally:
-            child.stop()
-        out.append({"bus": kind, "row": "offered", "offered_per_s": rate, "seconds": seconds, "sent": sent,
-                    "received": child.counts()[0], "stored": stored,
-                    "loss_pct": round(100.0 * (sent - stored) / sent, 3) if sent else None})
+        for row, offered in (("offered", rate), ("sustained", sustained)):
+            if offered:
+                out.append(_offered_row(kind, broker_port, row, offered, seconds, workdir))
     finally:
         counter = _KAFKA_COUNTERS.pop(broker_port, None)
         if counter is not None:
@@ -409,12 +418,12 @@ def publish_methods(count: int = 20_000, workdir: str = "") -> list:
 
 
 def rows(seconds: float = 10.0, rate: float = 50_000, spool_count: int = 1_000_000,
-         buses: Optional[list] = None, burst: int = 40_000, total: int = 200_000) -> list:
+         buses: Optional[list] = None, burst: int = 40_000, total: int = 200_000, sustained: float = 0) -> list:
     """Every bus row (dicts), the brokers and collectors started and stopped here."""
     out = []
     with tempfile.TemporaryDirectory(prefix="bench-bus-") as workdir:
         for kind in buses or ["nats", "kafka"]:
-            out += bus_rows(kind, seconds, rate, spool_count, workdir, burst, total)
+            out += bus_rows(kind, seconds, rate, spool_count, workdir, burst, total, sustained)
     return out
 
 
@@ -422,13 +431,14 @@ def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bus", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=50_000)
+    parser.add_argument("--sustained", type=float, default=100_000, help="a second offered rate (0: none)")
     parser.add_argument("--spool-count", type=int, default=1_000_000)
     parser.add_argument("--bus", action="append", choices=["nats", "kafka"])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--methods", action="store_true", help="only compare nats-py publishing methods")
     args = parser.parse_args(argv)
     print(f"# {measured.ROOT}: listen -> bus, one collector process", file=sys.stderr)
-    for row in publish_methods() if args.methods else rows(args.seconds, args.rate, args.spool_count, args.bus):
+    for row in publish_methods() if args.methods else rows(args.seconds, args.rate, args.spool_count, args.bus, sustained=args.sustained):
         print(json.dumps(row) if args.json else "  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     return 0
 

@@ -357,7 +357,7 @@ def main(argv: list | None = None) -> int:
 
             bcfg = report_bus.QUICK_CONFIG if args.quick else report_bus.CONFIG
             log(f"bus rows: JetStream and Kafka, burst {bcfg['burst']:,}, max {bcfg['total']:,}, "
-                f"{bcfg['rate']:,}/s for {bcfg['seconds']:g} s, spool {bcfg['spool_count']:,}")
+                f"{bcfg['rate']:,}/s and {bcfg['sustained']:,}/s for {bcfg['seconds']:g} s, spool {bcfg['spool_count']:,}")
             bus_rows = bus.rows(**bcfg)
             print()
             print(report_bus.table(bus_rows))

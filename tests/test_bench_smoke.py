@@ -175,12 +175,12 @@ def test_bus_rows_in_the_same_run(bench_run):
     stdout, data, _ = bench_run
     rows = [r for r in data["rows"] if r["section"] == "bus"]
     assert {(r["bus"], r["row"]) for r in rows} == {(b, k) for b in ("nats", "kafka")
-                                                    for k in ("burst", "max", "offered", "spool")}
+                                                    for k in ("burst", "max", "offered", "sustained", "spool")}
     for r in rows:
         assert r["sent"] > 0, r
         if r["row"] != "spool":
             assert 0 < r["stored"] <= r["sent"], r  # stored counted at the broker, never more than sent
-    assert {t["name"] for t in data["targets_bus"]} == {"bus_burst", "bus_offered", "bus_spool_nats",
+    assert {t["name"] for t in data["targets_bus"]} == {"bus_burst", "bus_sustained", "bus_offered", "bus_spool_nats",
                                                          "bus_spool_kafka"}
     assert all(t["graded"] is False for t in data["targets_bus"])
     assert "Targets for scale-out delivery" in stdout
