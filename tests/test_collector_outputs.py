@@ -306,3 +306,39 @@ def test_bad_packets_shown_20_per_period_then_one_summary_line(tmp_path, monkeyp
         assert rig.collector.stats()["bad_packets"] == 26
     finally:
         rig.close()
+
+
+def _resident_octets(path) -> int:
+    """What of ``path`` the page cache holds, as util-linux's fincore reports it."""
+    import subprocess
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.split()[0])
+
+
+@pytest.mark.parametrize("drop_behind", [True, False])
+def test_file_output_hands_what_lies_behind_back_to_the_page_cache(tmp_path, monkeypatch, drop_behind):
+    from snmptrapmgr.collector.outputs import file as file_output
+    monkeypatch.setattr(file_output, "BEHIND", 1 << 20)
+    monkeypatch.setattr(file_output, "BEHIND_STEP", 256 << 10)
+    path = tmp_path / "lines.jsonl"
+    out = create({"type": "file", "path": str(path), "fsync": True, "drop_behind": drop_behind})
+    line = '{"n":%6d,"pad":"' + "x" * 1000 + '"}\n'
+    total = 8192                      # ~8 MiB in batches of 128 lines, each fsynced (so clean)
+    for first in range(0, total, 128):
+        out.submit(Batch(first, [line % n for n in range(first, first + 128)], []))
+    assert out.acked() == total
+    out.close()
+    size = path.stat().st_size
+    resident = _resident_octets(path)  # before reading it back, which would cache it all again
+    numbers = [json.loads(text)["n"] for text in path.read_text().splitlines()]
+    assert numbers == list(range(total))  # every line written once, in order, whatever was dropped
+    if drop_behind:  # the last BEHIND (+ a step not yet asked, + a step asked once) stays
+        assert resident <= (1 << 20) + 2 * (256 << 10) + (64 << 10), (resident, size)
+    else:
+        assert resident >= size * 0.9, (resident, size)
+
+
+def test_file_output_drop_behind_must_be_a_boolean(tmp_path):
+    with pytest.raises(ConfigError, match="drop_behind is true or false"):
+        create({"type": "file", "path": str(tmp_path / "x.jsonl"), "drop_behind": "yes"})
