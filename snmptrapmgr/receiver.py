@@ -149,11 +149,31 @@ class Receiver:
 
     # ---------------------------------------------------------------- receive
 
+    @property
+    def decode_usual(self) -> Any:
+        """``decode(data, address)``: the event of a v1/v2c notification, None for SNMPv3, and
+        an exception for anything in error (then :meth:`receive_datagram` says what it is).
+
+        Why public: the facade's hot loop calls it (one C call) for each datagram of a batch
+        and counts those once per batch with :meth:`count_usual`, with no Python frame or
+        list per notification; everything else still goes through :meth:`receive_datagram`.
+        """
+        return self._community.decode
+
+    def count_usual(self, count: int) -> None:
+        """Count ``count`` notifications that decode_usual took (received and notifications)."""
+        counters = self.counters
+        counters["received"] += count
+        counters["notifications"] += count
+
+    def too_long(self, data: bytes, addr: Address) -> SNMPTrapMgrBadPacketEventParams:
+        """The bad packet of a datagram over MaxPacketSize (or cut by the receive buffer)."""
+        return self.bad_packet(data, addr, ERR_MESSAGE_TOO_LONG, "message can't be longer than MaxPacketSize")
+
     def receive_datagram(self, data: bytes, addr: Address, now: float) -> list:
         """Decode one datagram; return the events it produced."""
         if len(data) > self._max_datagram:
-            return [self.bad_packet(data, addr, ERR_MESSAGE_TOO_LONG,
-                                    "message can't be longer than MaxPacketSize")]
+            return [self.too_long(data, addr)]
         counters = self.counters
         counters["received"] += 1
         try:

@@ -9,7 +9,6 @@ own (:mod:`objects`, :mod:`configure`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
@@ -28,6 +27,7 @@ from .events import (
 )
 from .io.endpoint import Endpoint
 from .objects import ObjectArrays
+from . import serving
 from .receiver import InternalError
 
 __all__ = ["SNMPTrapMgr"]
@@ -250,38 +250,10 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
         Activates if needed and leaves the manager active on return (after
         ``stop()`` or ``duration`` seconds).
         """
-        loop = asyncio.get_running_loop()
         if not self._active:
             self.activate()
         self._stop.clear()
-        done = loop.create_future()
-        fd = self.fileno()
-        handles: list = []
-
-        def finish_if_stopped() -> None:
-            if self._stop.is_set() and not done.done():
-                done.set_result(None)
-
-        def readable() -> None:
-            self.process_waiting()
-            finish_if_stopped()
-
-        def poll_stop() -> None:  # stop() may come from another thread or a signal
-            finish_if_stopped()
-            if not done.done():
-                handles.append(loop.call_later(0.05, poll_stop))
-
-        loop.add_reader(fd, readable)
-        try:
-            poll_stop()
-            try:
-                await asyncio.wait_for(asyncio.shield(done), duration)
-            except asyncio.TimeoutError:
-                pass
-        finally:
-            loop.remove_reader(fd)
-            for handle in handles:
-                handle.cancel()
+        await serving.serve_on_loop(self, self._stop, duration)
 
     def stop(self) -> None:
         """Ask run() / serve_forever() to return (safe from another thread or a signal)."""
@@ -290,14 +262,26 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
     # ---------------------------------------------------------------- dispatch
     def _process_batch(self, batch: list) -> None:
         """The datagrams one recvmmsg took: one clock read for all (they were taken together)."""
-        now, receive, dispatch = time.time(), self._receive_datagram, self._dispatch
-        for data, address, oversized in batch:
-            if oversized or self.on_packet_trace is not None:
-                self._process(data, address, oversized, now)
-                continue
-            self._source = address  # the hot path: straight to the sans-IO receiver
-            for event in receive(data, address, now):
-                dispatch[type(event)](event, address)
+        now = time.time()
+        receiver = self.endpoint.receiver
+        decode, limit, usual = receiver.decode_usual, receiver.max_datagram, 0
+        try:
+            for data, address, oversized in batch:
+                if oversized or self.on_packet_trace is not None or len(data) > limit:
+                    self._process(data, address, oversized, now)
+                    continue
+                try:
+                    event = decode(data, address)
+                except Exception:  # noqa: BLE001 - in error: _process says what it is (a bad packet)
+                    event = None
+                if event is None:  # SNMPv3, or an error
+                    self._process(data, address, oversized, now)
+                    continue
+                usual += 1
+                self._source = address
+                self._dispatch[type(event)](event, address)
+        finally:
+            receiver.count_usual(usual)
 
     def _process(self, data: bytes, address: Any, oversized: bool, now: float) -> None:
         self._source = address

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "snmptrapmgr"
 
 # a layer may import itself and the layers after it in this list, never one before it
-LAYERS = ["cli", "output", "collector", "aio", "trapmgr", "objects", "readers", "_readers_py", "configure", "io", "receiver",
+LAYERS = ["cli", "output", "collector", "aio", "trapmgr", "serving", "objects", "readers", "_readers_py", "configure", "io", "receiver",
           "security", "codec", "events", "mib", "settings", "errors", "_select", "version"]
 # namedtuple's public methods carry an underscore by design
 NAMEDTUPLE_API = {"_make", "_replace", "_asdict", "_fields", "_field_defaults"}

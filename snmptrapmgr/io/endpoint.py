@@ -131,8 +131,7 @@ class Endpoint:
     def events_for(self, data: bytes, address: Address, now: float, oversized: bool = False) -> list:
         """The events of one datagram (an oversized one is a bad packet, never decoded)."""
         if oversized:
-            return [self.receiver.bad_packet(data, address, ERR_MESSAGE_TOO_LONG,
-                                             "message can't be longer than MaxPacketSize")]
+            return [self.receiver.too_long(data, address)]
         return self.receiver.receive_datagram(data, address, now)
 
     # ---------------------------------------------------------------- reply
