@@ -36,7 +36,7 @@ from typing import Any, Mapping, Optional
 
 from ..config import ConfigError
 from .base import Batch, Output
-from .msgid import message_id
+from .msgid import record
 from .spool import Spool
 
 __all__ = ["BusOutput", "Pending", "REPLAY_CHUNK", "REPLAY_WINDOW"]
@@ -144,8 +144,8 @@ class BusOutput(Output):
         live = self.live
         if self.trouble or (live and not live[0].done and time.monotonic() - live[0].sent_at > self.ack_timeout):
             self.poll()  # a flood may keep the collector from polling: spill here, memory stays bounded
-        records = [(message_id(line), self.key_for(line), line.rstrip("\n").encode("utf-8", "surrogateescape"))
-                   for line in batch.lines]
+        key_for = self.key_for
+        records = [(msg_id, key_for(line), data) for line in batch.lines for msg_id, data in (record(line),)]
         pending = Pending(batch.first, batch.end, records)
         if self.spool is not None and (self.spooling or not self.ready()
                                        or self.in_flight + len(records) > self.max_in_flight):

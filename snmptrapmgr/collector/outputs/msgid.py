@@ -8,8 +8,10 @@ garbage collector nothing (see :mod:`.base`).  The fields are found by
 text search, cheap because the schema fixes their order:
 ``{"time":"...","source":{"address":"A","port":P},"version":"V","pdu":"P",...``.
 
-Message id (JetStream ``Nats-Msg-Id``, Kafka header ``msg-id``): a
-BLAKE2b-128 digest, 32 hex digits.
+Message id (JetStream ``Nats-Msg-Id``, Kafka header ``msg-id``): the first
+128 bits of a SHA-256 digest, 32 hex digits (SHA-256 because OpenSSL's runs
+on the CPU's SHA instructions: 0.59 µs for a 673-octet line here, where
+BLAKE2b took 0.88, and the id is computed for every message).
 
 * an inform: the digest of the line *without* its ``time`` member, so a
   retransmission (same source port, request-id and varbinds, received
@@ -25,25 +27,33 @@ once at submit, so it is stable whatever the kind.
 
 from __future__ import annotations
 
-from hashlib import blake2b
+from hashlib import sha256
 from typing import NamedTuple
 
-__all__ = ["message_id", "line_fields", "LineFields", "render_subject", "SUBJECT_FIELDS"]
+__all__ = ["message_id", "record", "line_fields", "LineFields", "render_subject", "SUBJECT_FIELDS"]
 
 _SOURCE = ',"source":{"address":"'
 _VERSION = '"version":"'
 _INFORM = '"pdu":"inform"'
+_HEAD = len('{"time":"2026-12-04T08:13:43.995016Z"')
 #: placeholders a subject template may use
 SUBJECT_FIELDS = ("version", "pdu", "source")
 
 
 def message_id(line: str) -> str:
     """The broker's duplicate-detection id of one JSON line (see the module docstring)."""
-    data = line.encode("utf-8", "surrogateescape")
-    head = line.find(_SOURCE, 0, 80)
-    if head > 0 and line.find(_INFORM, head, head + 160) > 0:
-        data = data[head:]  # the time member is ASCII: its characters are its bytes
-    return blake2b(data, digest_size=16).hexdigest()
+    return record(line)[0]
+
+
+def record(line: str) -> tuple:
+    """``(message id, message)`` of one JSON line: the message is the line's UTF-8 without its
+    newline, encoded once for both."""
+    data = line.rstrip("\n").encode("utf-8", "surrogateescape")
+    # where the schema puts it after its fixed-width time (searched for only in a line made otherwise)
+    head = _HEAD if line.startswith(_SOURCE, _HEAD) else line.find(_SOURCE, 0, 80)
+    if head > 0 and line.find(_INFORM, head, head + 160) > 0:  # the time member is ASCII:
+        return sha256(memoryview(data)[head:]).hexdigest()[:32], data  # its characters are its bytes
+    return sha256(data).hexdigest()[:32], data
 
 
 class LineFields(NamedTuple):
