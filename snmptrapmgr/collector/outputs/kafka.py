@@ -26,7 +26,7 @@ import time
 from typing import Any, Mapping
 
 from ..config import ConfigError
-from .bus import BusOutput, Pending, check_spec, checked_spool, connect_failed
+from .bus import MAX_IN_FLIGHT, BusOutput, Pending, check_spec, checked_spool, connect_failed
 from .msgid import line_fields
 
 __all__ = ["KafkaOutput"]
@@ -77,7 +77,7 @@ class KafkaOutput(BusOutput):
             output = cls(settings, topic, spec.get("create_topic", True), spec.get("partitions", 3),
                          float(spec.get("connect_timeout", 5.0)), spool=spool,
                          ack_timeout=float(spec.get("ack_timeout", 15.0)),
-                         max_in_flight=spec.get("max_in_flight", 100_000))
+                         max_in_flight=spec.get("max_in_flight", MAX_IN_FLIGHT))
         except Exception as exc:  # KafkaException: a bad librdkafka property
             if spool is not None:
                 spool.close()

@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 from typing import Any, Mapping, Optional
 
 from ..config import ConfigError
-from .bus import BusOutput, Pending, check_spec, checked_spool, connect_failed
+from .bus import MAX_IN_FLIGHT, BusOutput, Pending, check_spec, checked_spool, connect_failed
 from .msgid import render_subject
 from .nats_acks import AckBook
 from .nats_stream import check_stream, why
@@ -132,7 +132,7 @@ class NatsOutput(BusOutput):
                      spec.get("batch_size", 1000), float(spec.get("connect_timeout", 2.0)),
                      spec.get("replicas", 1), spool=spool,
                      ack_timeout=float(spec.get("ack_timeout", 5.0)),
-                     max_in_flight=spec.get("max_in_flight", 100_000))
+                     max_in_flight=spec.get("max_in_flight", MAX_IN_FLIGHT))
         output.start()
         return output
 
