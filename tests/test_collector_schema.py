@@ -317,3 +317,47 @@ def test_line_twin_takes_the_usual_trap_from_the_caches():
     finally:
         sys.setprofile(None)
     assert "format_notification" in calls  # the Python twin is the schema's own code
+
+
+# a plain TimeTicks, an InterfaceIndex (DISPLAY-HINT "d"), a counter, an unknown OID: the same
+# text around every value; an enumeration (labels) and a "d-1" hint (display): not
+_NUMBERS = [("1.3.6.1.2.1.1.3.0", 0x43, True), ("1.3.6.1.2.1.2.2.1.1.3", 0x02, True),
+            ("1.3.6.1.2.1.2.2.1.10.3", 0x41, True), ("1.3.6.1.4.1.99999.1.2", 0x42, True),
+            ("1.3.6.1.2.1.2.2.1.8.3", 0x02, False), ("1.3.6.1.2.1.169.1.1.20.1.3.1", 0x02, False)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(-3, 9), st.integers(-2**31, 2**31 - 1)),
+                       min_size=2, max_size=40),
+       named=st.booleans())
+def test_numbers_that_change_every_trap_give_the_line_made_from_scratch(values, named):
+    """sysUpTime and counters change in every trap: their text is kept by OID (head and tail
+    around the value) where the MIB adds nothing that depends on the value; each twin, with
+    its caches warm, writes what the schema writes with every cache empty."""
+    from snmptrapmgr.mib import active
+
+    names = active() if named else None
+    if named:  # what the MIB says, as this test assumes it: a label, a display, neither
+        assert names.describe("1.3.6.1.2.1.2.2.1.8.3", 0x02, 1)[1] == "up"
+        assert names.describe("1.3.6.1.2.1.169.1.1.20.1.3.1", 0x02, 15)[2] == "1.5"
+        assert names.describe("1.3.6.1.2.1.2.2.1.1.3", 0x02, 15)[1:] == (None, None)
+    events = []
+    for uptime, small, big in values:
+        chosen = {0x43: uptime, 0x41: uptime, 0x42: uptime}
+        varbinds = [(oid, kind, chosen.get(kind, small if plain or oid.endswith(".8.3") else big))
+                    for oid, kind, plain in _NUMBERS]
+        events.append(SNMPTrapMgrTrapEventParams(2, 7, "public", "", 0, "1.3.6.1.6.3.1.1.5.3", uptime,
+                                                 "10.0.0.1", 162, varbinds, b"public"))
+    stamp = 1_700_000_000.5
+    cold = []
+    for event in events:
+        clear_caches()
+        cold.append(format_notification(event, stamp, names))
+    for twin in _line_twins():
+        clear_caches()
+        assert [twin.format_line(event, stamp, names) for event in events] == cold
+        held = schema.NAMED_VARBINDS if named else schema.VARBINDS
+        kept = {key for key in held if isinstance(key, str)}
+        # kept by OID: exactly those (without MIB names, nothing depends on the value)
+        assert kept == {oid for oid, _, plain in _NUMBERS if plain or not named}
+        assert len(held) <= len(kept) + 2 * len(values)  # no entry per value of a plain number

@@ -136,10 +136,14 @@ class TextCache:
 
     def put(self, key: Any, text: str, cost: int) -> None:
         """Keep ``text`` for ``key``; ``cost``: the bytes of the key's own strings."""
-        cost += _size(text) + ENTRY_OVERHEAD
+        self.keep(key, text, cost + _size(text))
+
+    def keep(self, key: Any, value: Any, cost: int) -> None:
+        """Keep ``value`` for ``key``; ``cost``: the bytes of every string in key and value."""
+        cost += ENTRY_OVERHEAD
         if len(self.entries) >= self.max_entries or self.size + cost > self.max_bytes:
             self.clear()
-        self.entries[key] = text
+        self.entries[key] = value
         self.size += cost
 
     def clear(self) -> None:
@@ -259,13 +263,25 @@ def _with_names(text: str, described: tuple) -> str:
 
 
 def _varbind_missed(vb: tuple, cache: TextCache = _VARBIND_CACHE, names: Any = None) -> str:
-    """Format a varbind the cache did not have; keep it if it is small."""
+    """Format a varbind the cache did not have; keep it if it is small.
+
+    A number whose text is the same around every value (no enumeration label, no
+    DISPLAY-HINT) is kept by its OID alone, as ``(type, head, tail)``: sysUpTime and the
+    counters change in every trap, and one entry per value would only churn the cache.
+    """
     text = _varbind(*vb)
     if names is not None:
         text = _with_names(text, names.describe(*vb))
-    oid, _, value = vb
+    oid, obj_type, value = vb
     if len(oid) > VARBIND_CACHE_ITEM:
         return text
+    if type(value) is int and obj_type in _INTEGERS and (names is None or _value_free(names, oid, obj_type)):
+        head = f'{{"oid":"{oid}{_TYPE_PART.get(obj_type, "")}'
+        digits = str(value)
+        if obj_type in _TYPE_PART and text.startswith(head) and text.startswith(digits, len(head)):
+            tail = text[len(head) + len(digits):]
+            cache.keep(oid, (obj_type, head, tail), len(oid) + _size(head) + _size(tail))
+            return text
     size = len(oid)
     if isinstance(value, (bytes, str)):
         if len(value) > VARBIND_CACHE_ITEM:
@@ -273,6 +289,11 @@ def _varbind_missed(vb: tuple, cache: TextCache = _VARBIND_CACHE, names: Any = N
         size += _size(value)
     cache.put(vb, text, size)
     return text
+
+
+def _value_free(names: Any, oid: str, obj_type: int) -> bool:
+    check = getattr(names, "value_free", None)  # a resolver of another kind: never assumed
+    return bool(check is not None and check(oid, obj_type))
 
 
 def varbind_missed(vb: tuple, names: Any = None) -> str:
@@ -289,10 +310,15 @@ def _varbinds(varbinds: list, names: Any = None) -> str:
         cache = _NAMED_CACHE
     parts = []
     append = parts.append
+    by_oid = cache.entries.get
     for vb in varbinds:
         text = get(vb)
-        if text is None:
-            text = _varbind_missed(vb, cache, names)
+        if text is None:  # a number kept by its OID alone (see _varbind_missed)?
+            entry = by_oid(vb[0])
+            if type(entry) is tuple and entry[0] == vb[1] and type(vb[2]) is int:
+                text = f"{entry[1]}{vb[2]}{entry[2]}"
+            else:
+                text = _varbind_missed(vb, cache, names)
         append(text)
     return ",".join(parts)
 

@@ -205,6 +205,19 @@ class Resolver:
             pass
         return shown
 
+    def value_free(self, oid: str, obj_type: int) -> bool:
+        """True when :meth:`describe` gives the same for every integer value of ``oid`` with
+        ``obj_type``: no enumeration label, no DISPLAY-HINT (what a formatter may cache by OID)."""
+        if obj_type not in INTEGER_TYPES:
+            return False
+        found = self._cache.get(oid) or self._entry(oid)
+        syntax = found[2]
+        if found[0] is None or syntax is None:
+            return True
+        if obj_type == 0x02 and syntax[0] == "int" and syntax[2] >= 0:
+            return False  # an enumeration: a label for some values
+        return syntax[1] in ("", None, "d", "d-0")  # other DISPLAY-HINTs may show a value otherwise
+
     def describe(self, oid: str, obj_type: int, value: Any) -> tuple:
         """(name, label, display) of one varbind; each None when it does not apply."""
         found = self._cache.get(oid) or self._entry(oid)

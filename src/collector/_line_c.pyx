@@ -3,7 +3,8 @@
 
 A v2c or v3 trap or inform whose trap name and varbinds (and, for v2c, header)
 are already in the schema's caches (``collector.schema``: HEADERS, TRAP_NAMES,
-VARBINDS / NAMED_VARBINDS, CLOCK) is put together here without the interpreter; a
+VARBINDS / NAMED_VARBINDS, CLOCK; a number by its OID and type, as the schema's
+``_varbinds`` reads it) is put together here without the interpreter; a
 miss asks the schema for that piece (which caches it), and anything else -- v1, a
 resolver the caches were not filled by, a received time that is not a float, a
 new second -- is the schema's ``format_notification`` itself.  The v3 header is
@@ -78,7 +79,13 @@ def format_line(event, received, names=None):
     for vb in event.varbinds:
         text = cache.get(vb)
         if text is None:
-            text = _varbind_missed(vb, names)
+            # a number kept by its OID alone (schema._varbind_missed): sysUpTime, counters
+            entry = cache.get(vb[0])
+            value = vb[2]
+            if type(entry) is tuple and (<tuple>entry)[0] == vb[1] and type(value) is int:
+                text = f"{(<tuple>entry)[1]}{value}{(<tuple>entry)[2]}"
+            else:
+                text = _varbind_missed(vb, names)
         parts.append(text)
     return (f'{{"time":"{clock.prefix}{digits.decode("ascii")}{header}{event.request_id},'
             f'"trap_oid":"{trap_oid}","trap_oid_rfc3584":"{trap_oid}"{named},'
