@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 from snmptrapmgr import _select
 
@@ -186,6 +186,52 @@ def json_line_rows(repeats: int, chunk_s: float, kinds: list) -> list:
     return out
 
 
+#: distinct sysUpTime values cycled through: twice the varbind cache's entries, so that a cache
+#: keyed by value would never hit
+CHANGING = 16_384
+
+
+def changing_uptime_rows(repeats: int, chunk_s: float, kinds: list) -> list:
+    """The typical trap with its sysUpTime changing in every trap, as a device sends it, against
+    the same trap with one sysUpTime (the bench's traffic): JSON line with names, per twin."""
+    from snmptrapmgr import mib
+    from snmptrapmgr.codec.encode import PDU_TRAP, encode_community_message, encode_pdu
+    from snmptrapmgr.collector import line as json_line
+    from snmptrapmgr.receiver import Receiver
+
+    resolver = mib.load()
+    template = Receiver().receive_datagram(traffic.typical_v2c_trap(), ADDR, 1.0)[0].varbinds
+    changing = [encode_community_message(1, b"public", encode_pdu(
+        PDU_TRAP, 7, 0, 0, [(template[0][0], template[0][1], 1000 + i)] + list(template[1:])))
+        for i in range(CHANGING)]
+    fixed = [traffic.typical_v2c_trap()] * CHANGING
+    out = []
+    for kind in kinds:
+        _select.use(kind)
+        receive = Receiver().receive_datagram
+
+        def of(datagrams: list, position: list) -> Callable[[], None]:
+            def one() -> None:
+                i = position[0] = (position[0] + 1) % CHANGING
+                json_line.format_line(receive(datagrams[i], ADDR, 1.0)[0], 1.0, resolver)
+            return one
+
+        def activate(kind=kind) -> None:
+            if _select.current() != kind:
+                _select.use(kind)
+
+        same = Candidate(f"{kind} fixed", of(fixed, [0]), activate=activate)
+        moving = Candidate(f"{kind} changing", of(changing, [0]), activate=activate)
+        measure([same, moving], repeats, chunk_s)
+        out.append(MibRow(f"mib_uptime_{kind}", f"sysUpTime changing every trap -> JSON line, {kind}: fixed / "
+                          "changing", "ratio", same.best_us / moving.best_us, same.median_us / moving.median_us,
+                          note=(f"fixed {same.best_us:.2f} us, changing {moving.best_us:.2f} us per trap, names on "
+                                f"({CHANGING:,} values cycled; receive_datagram + format_line, in-process)"),
+                          extra={"fixed_us": [same.best_us, same.median_us],
+                                 "changing_us": [moving.best_us, moving.median_us]}))
+    return out
+
+
 def rows(quick: bool = False, kinds: Optional[list] = None) -> list:
     """Every MIB row, measured now (``quick``: fewer repeats, for CI)."""
     repeats, chunk_s, runs = (3, 0.02, 3) if quick else (9, 0.1, 7)
@@ -195,6 +241,7 @@ def rows(quick: bool = False, kinds: Optional[list] = None) -> list:
         found = [names_row(repeats, chunk_s), cold_row(repeats, chunk_s), load_row(runs), memory_row(runs),
                  translate_row(runs)]
         found += json_line_rows(repeats, chunk_s, kinds)
+        found += changing_uptime_rows(repeats, chunk_s, kinds)
     finally:
         _select.use(previous)
     return found

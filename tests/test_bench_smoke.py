@@ -158,7 +158,7 @@ def test_mib_rows_in_the_same_run(bench_run):
     stdout, data, _ = bench_run
     rows = {r["name"] if "name" in r else r["key"]: r for r in data["rows"] if r["section"] == "mib"}
     assert {"mib_names_7", "mib_name_cold", "mib_load", "mib_rss", "mib_translate", "mib_json_cython",
-            "mib_json_python"} <= set(rows), sorted(rows)
+            "mib_json_python", "mib_uptime_cython", "mib_uptime_python"} <= set(rows), sorted(rows)
     for row in rows.values():
         assert _positive(row["best"]) and _positive(row["median"]), row
     assert "Targets for MIB names" in stdout and "a --quick run, indicative only" in stdout
