@@ -342,3 +342,30 @@ def test_file_output_hands_what_lies_behind_back_to_the_page_cache(tmp_path, mon
 def test_file_output_drop_behind_must_be_a_boolean(tmp_path):
     with pytest.raises(ConfigError, match="drop_behind is true or false"):
         create({"type": "file", "path": str(tmp_path / "x.jsonl"), "drop_behind": "yes"})
+
+
+@pytest.mark.parametrize("window", [0, 300])
+def test_the_collector_keeps_reading_within_an_outputs_in_flight_window(monkeypatch, window):
+    """A bus holds up to max_in_flight unacknowledged by design (its acknowledgements may lag a
+    second at 100,000/s): the collector stops reading only beyond MAX_BACKLOG plus that."""
+    import io
+
+    from snmptrapmgr.collector import service
+
+    monkeypatch.setattr(service, "MAX_BACKLOG", 100)
+    held = HeldOutput()
+    held.max_pending = window
+    rig = Rig([held], output="-")
+    said = rig.collector.err = io.StringIO()
+    try:
+        rig.send(*[_datagram(PDU_TRAP, n) for n in range(250)])
+        rig.collector.turn()
+        if window:
+            assert "not reading" not in said.getvalue() and held.batches  # 250 waiting, within 100 + 300
+        else:
+            assert "250 notifications wait for the outputs: not reading" in said.getvalue()
+        held.acknowledge_all()
+        rig.collector.turn()
+        assert ("reading again" in said.getvalue()) == (not window)
+    finally:
+        rig.close()

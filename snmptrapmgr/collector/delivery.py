@@ -128,6 +128,12 @@ class Delivery:
         self.submit()
         return self.delivered() > seq
 
+    def backlog_limit(self, base: int) -> int:
+        """``base`` plus the most any output holds unacknowledged by design (a bus's in-flight
+        window): within that, a slow acknowledgement is the output's own business, not a reason
+        for the collector to stop reading."""
+        return base + max(output.max_pending for output in self.outputs)
+
     def delivered(self) -> int:
         """Every notification numbered below this was taken durably by every output."""
         outputs = self.outputs

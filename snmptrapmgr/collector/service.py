@@ -15,9 +15,9 @@ it (``inform_ack = "on_receive"`` answers at once instead).
 The receive loop returns to its other duties at least every
 :data:`TURN_SECONDS` under any load: submitting what was received (so a
 crash loses at most that), the outputs' retries and acknowledgements, held
-informs, the stats line, signals.  While more than :data:`MAX_BACKLOG`
-notifications wait for the outputs (a full disk, a broker away without a
-spool) it stops reading: the kernel's receive buffer takes the load and
+informs, the stats line, signals.  While more than :data:`MAX_BACKLOG` notifications
+(beyond what an output holds by design: a bus's in-flight window) wait for the
+outputs (a full disk, a broker away without a spool) it stops reading: the kernel's receive buffer takes the load and
 what does not fit is counted as kernel drops, instead of memory growing.
 SIGHUP reopens the file outputs (log rotation) and, given a way to build
 the configuration again, reloads it (:meth:`Collector.reload`).
@@ -328,13 +328,13 @@ class Collector:
         if self.on_stats is not None and time.monotonic() - self._published >= 1.0:
             self._published = time.monotonic()
             self.on_stats(self.stats())
-        backlog = delivery.end - delivered
-        if not self._paused and backlog > MAX_BACKLOG:
+        backlog, limit = delivery.end - delivered, delivery.backlog_limit(MAX_BACKLOG)
+        if not self._paused and backlog > limit:
             self._paused = True
             self.log(f"{backlog:,} notifications wait for the outputs: not reading until they catch "
                      "up (the kernel's receive buffer takes the load; what does not fit is counted "
                      "as kernel_drops)")
-        elif self._paused and backlog <= MAX_BACKLOG // 2:
+        elif self._paused and backlog <= limit // 2:
             self._paused = False
             self.log("the outputs caught up: reading again")
 

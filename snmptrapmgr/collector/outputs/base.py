@@ -86,6 +86,10 @@ class Output:
     #: True if submit() reads batch.events (otherwise the batch carries none)
     wants_events: ClassVar[bool] = False
 
+    #: notifications this output may hold unacknowledged by design (a bus's max_in_flight): the
+    #: collector keeps reading while its backlog is within that (plus its own MAX_BACKLOG)
+    max_pending: int = 0
+
     def __init__(self) -> None:
         self.wake: Callable[[], None] = _nothing
 
