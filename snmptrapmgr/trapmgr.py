@@ -351,7 +351,9 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
             self._fire(self.on_packet_trace, "on_packet_trace",
                        SNMPTrapMgrPacketTraceEventParams(reply, 2, address[0], address[1]))
         try:
-            self.endpoint.send(reply, address)
+            # every reply but an inform's Response is a Report (bad packet, discovery)
+            self.endpoint.send(reply, address,
+                               report=not isinstance(event, SNMPTrapMgrInformRequestEventParams))
         except SNMPTrapMgrError as exc:
             self._error(exc.code, exc.message)
             return False

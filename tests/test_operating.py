@@ -404,3 +404,27 @@ def test_a_response_the_socket_refuses_is_stored_logged_and_counted_not_answered
     final = [line for line in proc.stderr().splitlines() if "snmptrapmgr final:" in line][-1]
     fields = dict(part.split("=") for part in final.split(": ", 1)[1].split())
     assert (fields["informs_v2c"], fields["responses_sent"], fields["reply_send_errors"]) == ("1", "0", "1"), final
+
+
+def test_a_report_counts_as_sent_only_once_the_socket_took_it(listener):
+    """Two SNMPv3 discovery probes: one from UDP port 0 (its Report refused by sendto(2)),
+    one from a real socket (answered): reports_sent=1, reply_send_errors=1."""
+    from snmptrapmgr.codec.encode import PDU_GET, encode_pdu, encode_scoped_pdu, encode_v3_message
+
+    proc = listener("--host", "127.0.0.1", "--port", "0")
+    probe = encode_v3_message(7, 65507, 4, b"", 0, 0, b"", b"", b"",
+                              encode_scoped_pdu(b"", b"", encode_pdu(PDU_GET, 7, 0, 0, [])))[0]
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    try:
+        raw.sendto(_udp_from_port_zero(proc.port, probe), ("127.0.0.1", 0))
+    finally:
+        raw.close()
+    assert _wait(lambda: "reply not sent: cannot send to 127.0.0.1:0" in proc.stderr(), 5), proc.stderr()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(5)
+        sock.sendto(probe, ("127.0.0.1", proc.port))
+        assert sock.recv(2048)  # the Report
+    assert proc.terminate() == 0
+    final = [line for line in proc.stderr().splitlines() if "snmptrapmgr final:" in line][-1]
+    fields = dict(part.split("=") for part in final.split(": ", 1)[1].split())
+    assert (fields["reports_sent"], fields["reply_send_errors"]) == ("1", "1"), final

@@ -129,7 +129,6 @@ class Collector:
             mgr.on_trap = self._on_trap
             mgr.on_inform_request = self._inform_handler(mgr)
             mgr.on_bad_packet = self._on_bad_packet
-            mgr.on_discovery_request = self._on_discovery
             mgr.on_error = self._on_error
             mgr.activate()
             self.managers.append(mgr)
@@ -211,8 +210,6 @@ class Collector:
         counters.bad_codes[code] = counters.bad_codes.get(code, 0) + 1
         if code in AUTH_FAILURE_CODES:
             counters.auth_failures += 1
-        if event.report and event.reply_context is not None:
-            counters.reports_sent += 1
         self._bad_packet_line(f"snmptrapmgr{self.label}: bad packet from {event.source_address}:"
                               f"{event.source_port}: [{event.error_code}] {event.error_description}\n")
 
@@ -222,10 +219,6 @@ class Collector:
             self.err.write(line)
         else:
             self._bad_suppressed += 1
-
-    def _on_discovery(self, event: Any) -> None:
-        if event.respond:
-            self.counters.reports_sent += 1
 
     def _on_error(self, event: Any) -> None:
         """A Response or Report the socket refused (reply_send_errors): said like a bad packet."""

@@ -76,12 +76,11 @@ SHARED = FIELDS + tuple(f"bad_{label}" for label, _ in BAD_REASONS) + ("bad_othe
 class Counters:
     """Counters of one collector process (one or more listening managers)."""
 
-    __slots__ = ("auth_failures", "reports_sent", "responses_sent", "rejected", "managers", "delivery",
+    __slots__ = ("auth_failures", "responses_sent", "rejected", "managers", "delivery",
                  "held", "dedup", "traps", "informs", "bad_codes")
 
     def __init__(self) -> None:
         self.auth_failures = 0   # bad packets with an auth code, plus collector ACL rejections
-        self.reports_sent = 0
         self.responses_sent = 0
         self.rejected = 0        # notifications dropped by the collector's ACLs (also auth failures)
         self.managers: list = []
@@ -101,7 +100,7 @@ class Counters:
         self.dedup = dedup
 
     def as_dict(self) -> dict:
-        received = bad = drops = suppressed = send_errors = 0
+        received = bad = drops = suppressed = send_errors = reports = 0
         for mgr in self.managers:
             counters = mgr.endpoint.counters()
             received += counters.received
@@ -109,13 +108,14 @@ class Counters:
             drops += counters.kernel_drops
             suppressed += counters.reports_suppressed
             send_errors += counters.send_errors
+            reports += counters.reports_sent  # counted once the socket took it
         traps, informs = self.traps, self.informs
         return {
             "received": received,
             "delivered": self.delivery.delivered() if self.delivery is not None else 0,
             "bad_packets": bad,
             "auth_failures": self.auth_failures,
-            "reports_sent": self.reports_sent,
+            "reports_sent": reports,
             "responses_sent": self.responses_sent,
             "kernel_drops": drops,
             "informs_unanswered": self.held.unanswered if self.held is not None else 0,

@@ -39,6 +39,7 @@ class EndpointCounters(NamedTuple):
     kernel_drops: int    # datagrams the kernel dropped (full receive buffer...)
     send_errors: int     # replies that could not be sent (counted, never raised)
     reports_suppressed: int = 0  # Reports not sent: over the Report rate limits (ReportRate...)
+    reports_sent: int = 0  # Reports the socket took (a refused one is a send error instead)
 
 
 class Endpoint:
@@ -48,6 +49,7 @@ class Endpoint:
         self.receiver = receiver if receiver is not None else Receiver(Hooks())
         self._transport = UDPTransport()
         self._send_errors = 0
+        self._reports_sent = 0
 
     # ------------------------------------------------------------ lifecycle
     def open(self, host: str, port: int, *, ipv6: bool = False, share: bool = False,
@@ -102,7 +104,7 @@ class Endpoint:
         counts = self.receiver.counters
         return EndpointCounters(counts["received"], counts["notifications"], counts["bad_packets"],
                                 self._transport.kernel_drops(), self._send_errors,
-                                self.receiver.usm.limiter.suppressed)
+                                self.receiver.usm.limiter.suppressed, self._reports_sent)
 
     # -------------------------------------------------------------- receive
     def process_waiting(self, limit: int, handle: Callable[[list], None],
@@ -139,10 +141,16 @@ class Endpoint:
         """The datagram ``event`` calls for once its handler has run, if any (may raise 3xx)."""
         return self.receiver.reply(event, address)
 
-    def send(self, data: bytes, address: Address) -> None:
-        """Send a reply without waiting; a failure is counted and raised as SNMPTrapMgrError."""
+    def send(self, data: bytes, address: Address, *, report: bool = False) -> None:
+        """Send a reply without waiting; a failure is counted and raised as SNMPTrapMgrError.
+
+        ``report``: the reply is an SNMPv3 Report, counted in ``reports_sent``
+        only once the socket took it.
+        """
         try:
             self._transport.send(data, address)
         except SNMPTrapMgrError:
             self._send_errors += 1
             raise
+        if report:
+            self._reports_sent += 1
