@@ -354,7 +354,7 @@ def test_the_collector_keeps_reading_within_an_outputs_in_flight_window(monkeypa
 
     monkeypatch.setattr(service, "MAX_BACKLOG", 100)
     held = HeldOutput()
-    held.max_pending = window
+    held.in_flight_window = window
     rig = Rig([held], output="-")
     said = rig.collector.err = io.StringIO()
     try:
@@ -369,3 +369,19 @@ def test_the_collector_keeps_reading_within_an_outputs_in_flight_window(monkeypa
         assert ("reading again" in said.getvalue()) == (not window)
     finally:
         rig.close()
+
+
+def test_a_forward_outputs_queue_bound_does_not_move_the_collectors_pause():
+    """The inform forwarder's max_pending bounds its own queue (default 200,000, above the
+    collector's MAX_BACKLOG so the collector stops reading first); it is no in-flight window."""
+    from snmptrapmgr.collector import service
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        forward = create({"type": "forward", "target": f"127.0.0.1:{silent.getsockname()[1]}",
+                          "mode": "inform"})
+        try:
+            assert forward.max_pending > service.MAX_BACKLOG
+            assert Delivery([forward]).backlog_limit(service.MAX_BACKLOG) == service.MAX_BACKLOG
+        finally:
+            forward.close()

@@ -132,7 +132,7 @@ class Delivery:
         """``base`` plus the most any output holds unacknowledged by design (a bus's in-flight
         window): within that, a slow acknowledgement is the output's own business, not a reason
         for the collector to stop reading."""
-        return base + max(output.max_pending for output in self.outputs)
+        return base + max(output.in_flight_window for output in self.outputs)
 
     def delivered(self) -> int:
         """Every notification numbered below this was taken durably by every output."""

@@ -88,7 +88,7 @@ class Output:
 
     #: notifications this output may hold unacknowledged by design (a bus's max_in_flight): the
     #: collector keeps reading while its backlog is within that (plus its own MAX_BACKLOG)
-    max_pending: int = 0
+    in_flight_window: int = 0
 
     def __init__(self) -> None:
         self.wake: Callable[[], None] = _nothing

@@ -85,7 +85,7 @@ class BusOutput(Output):
         self.name = name
         self.spool = spool
         self.ack_timeout = ack_timeout
-        self.max_in_flight = self.max_pending = max_in_flight
+        self.max_in_flight = self.in_flight_window = max_in_flight
         self.lock = threading.Lock()
         self.live: deque = deque()     # Pending, submission order (spooled ones count as done)
         self.replay: deque = deque()   # Pending read from the spool, in order
