@@ -385,3 +385,15 @@ def test_a_forward_outputs_queue_bound_does_not_move_the_collectors_pause():
             assert Delivery([forward]).backlog_limit(service.MAX_BACKLOG) == service.MAX_BACKLOG
         finally:
             forward.close()
+
+
+def test_a_bus_outputs_window_is_its_max_in_flight():
+    from snmptrapmgr.collector.outputs.bus import BusOutput
+
+    bus = BusOutput("test", None, max_in_flight=300)
+    try:
+        assert Delivery([bus]).backlog_limit(100) == 400
+        bus.max_in_flight = 500  # one setting, no copy to keep in step
+        assert Delivery([bus]).backlog_limit(100) == 600
+    finally:
+        bus.close()

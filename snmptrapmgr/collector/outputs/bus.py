@@ -85,7 +85,7 @@ class BusOutput(Output):
         self.name = name
         self.spool = spool
         self.ack_timeout = ack_timeout
-        self.max_in_flight = self.in_flight_window = max_in_flight
+        self.max_in_flight = max_in_flight
         self.lock = threading.Lock()
         self.live: deque = deque()     # Pending, submission order (spooled ones count as done)
         self.replay: deque = deque()   # Pending read from the spool, in order
@@ -175,6 +175,11 @@ class BusOutput(Output):
             self.send(pending)
         except Exception as exc:  # noqa: BLE001 - a client refusing to queue is a rejection
             self.reject(pending, f"{type(exc).__name__}: {exc}")
+
+    @property
+    def in_flight_window(self) -> int:  # type: ignore[override]
+        """A bus holds up to max_in_flight unacknowledged by design (Output.in_flight_window)."""
+        return self.max_in_flight
 
     def acked(self) -> int:
         return self.taken
