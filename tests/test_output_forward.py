@@ -423,3 +423,24 @@ def test_inform_forwarding_next_manager_away_5s_loses_nothing(listener, forwarde
     assert "no Response within 0.5 s; retransmitting" in err and "answering again after" in err, err
     assert "dropped" not in err and "acknowledged=201" in err, err
     assert b.terminate() == 0
+
+
+def test_the_final_stats_line_counts_what_the_stops_wait_delivered(forwarder, peer):
+    """SIGTERM while an inform awaits its Response; the next manager answers 1 s later, within
+    the stop's bounded wait: the final line says delivered=1 acknowledged=1, not waiting=1."""
+    a = forwarder(peer.target, options="timeout = 5.0\n")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        sender.sendto(_trap(7), ("127.0.0.1", a.port))
+    end = time.monotonic() + DEADLINE
+    while not peer.copies and time.monotonic() < end:
+        peer.read()
+        time.sleep(0.01)
+    (request_id, _), = peer.copies.items()
+    a.proc.send_signal(signal.SIGTERM)
+    time.sleep(1.0)
+    assert a.proc.poll() is None  # still waiting for the Response
+    peer.answer(request_id)
+    assert a.proc.wait(DEADLINE) == 0
+    err = a.stderr()
+    assert a.final_stats()["delivered"] == 1, err
+    assert "acknowledged=1" in err and "waiting" not in err and "dropped" not in err, err

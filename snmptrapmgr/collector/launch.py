@@ -118,8 +118,11 @@ def run_listen(build_config: Callable[[], CollectorConfig], duration: Optional[f
     try:
         collector.run(duration)
     finally:
-        collector.report_stats(final=True)
-        collector.close()
+        try:
+            collector.settle()  # the final line counts what the stop's bounded wait delivered
+        finally:
+            collector.report_stats(final=True)
+            collector.close()
         if metrics is not None:
             metrics.close()
     return 0

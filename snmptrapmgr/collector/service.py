@@ -428,12 +428,19 @@ class Collector:
         self.err.flush()
         return values
 
+    def settle(self, timeout: float = 10.0) -> None:
+        """Submit what is pending and wait (bounded) for the outputs; answer the informs they took.
+
+        Called before the final stats line, so that line counts what the stop delivered.
+        """
+        self.delivery.flush(timeout)
+        if self.held:
+            self.counters.responses_sent += self.held.answer_due(self.delivery.delivered())
+
     def close(self, timeout: float = 10.0) -> None:
-        """Submit what is pending, wait (bounded) for the outputs, close sockets and outputs."""
+        """:meth:`settle`, then close sockets and outputs."""
         try:
-            self.delivery.flush(timeout)
-            if self.held:
-                self.counters.responses_sent += self.held.answer_due(self.delivery.delivered())
+            self.settle(timeout)
         finally:
             for mgr in self.managers:
                 mgr.deactivate()

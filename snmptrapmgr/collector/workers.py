@@ -100,6 +100,7 @@ def _worker(config: CollectorConfig, err: TextIO, duration: Optional[float], loc
     ready.send(("ok", bound))
     ready.close()
     collector.run(duration)
+    collector.settle()
     collector.report_stats(final=True)
     collector.close()
     publish(collector.stats())  # what close() delivered and answered counts too
