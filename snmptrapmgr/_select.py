@@ -19,7 +19,7 @@ from types import ModuleType
 #: the selectors, as dotted names under the package
 ACCELERATED = ("codec.ber", "codec.oid", "codec.community", "security.keys", "security.cipher", "security.mac",
                "security.fast", "io.batch", "readers",
-               "collector.line")
+               "collector.line", "collector.wire")
 
 
 def no_extensions() -> bool:

@@ -85,6 +85,10 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
         self.on_inform_request: Handler = None
         self.on_packet_trace: Handler = None
         self.on_trap: Handler = None
+        #: None, or ``lane(data, address, now) -> bool``: a consumer that takes a usual v2c trap
+        #: whole, before any event is built (the collector's one-pass JSON writer); True: taken,
+        #: counted as received like a decoded one, and no on_trap fires for it
+        self.fast_lane: Optional[Callable[[bytes, Any, float], bool]] = None
         self._dispatch = {
             SNMPTrapMgrTrapEventParams: self._fire_trap,
             SNMPTrapMgrInformRequestEventParams: self._fire_inform,
@@ -265,10 +269,14 @@ class SNMPTrapMgr(ObjectArrays, Configurable):
         now = time.time()
         receiver = self.endpoint.receiver
         decode, limit, usual = receiver.decode_usual, receiver.max_datagram, 0
+        lane = self.fast_lane
         try:
             for data, address, oversized in batch:
                 if oversized or self.on_packet_trace is not None or len(data) > limit:
                     self._process(data, address, oversized, now)
+                    continue
+                if lane is not None and lane(data, address, now):
+                    usual += 1
                     continue
                 try:
                     event = decode(data, address)

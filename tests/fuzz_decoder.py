@@ -11,7 +11,9 @@ feeds every datagram to ``decode_message`` of the chosen twin (and, for part of
 them, the ScopedPDU inside to ``decode_scoped_pdu``), and to the receive path's
 ``CommunityDecoder.decode`` (datagram -> event) of the same twin; a compared event
 also goes through both twins of the collector's JSON line (``collector.line``) and
-of the object view's readers (``readers``).  Every outcome
+of the object view's readers (``readers``), and every datagram through the compiled
+one-pass wire -> JSON line (``collector.wire``), each line it writes compared with
+the Python twin's.  Every outcome
 must be a result or a ``DecodeError`` (an event, None for SNMPv3, or an
 ``SNMPTrapMgrError`` for the event path); a sample is also decoded by the
 pure-Python twins, which must agree exactly (same result, or the same code).  A
@@ -108,6 +110,9 @@ def random_message(rng: random.Random) -> bytes:
                                  rng.randrange(7), rng.randrange(1 << 31), rng.randrange(1 << 32), varbinds)
         return encode_community_message(0, rng.randbytes(rng.randrange(12)), pdu)
     tag = rng.choice((0xA7, 0xA6, 0xA2, 0xA8, 0xA0))
+    if tag in (0xA7, 0xA6) and rng.randrange(3):  # shaped as RFC 3416 says: sysUpTime.0, snmpTrapOID.0
+        varbinds[:0] = [("1.3.6.1.2.1.1.3.0", 0x43, rng.randrange(1 << 32)),
+                        ("1.3.6.1.6.3.1.1.4.1.0", 0x06, _random_oid(rng))]
     pdu = encode_pdu(tag, rng.randrange(-(1 << 31), 1 << 31), rng.randrange(20), rng.randrange(20), varbinds)
     if kind in (1, 2):
         return encode_community_message(1, rng.randbytes(rng.randrange(12)), pdu)
@@ -272,6 +277,31 @@ def _event_twins():
     return check
 
 
+def _wire_twins():
+    """The collector's one-pass wire -> JSON line (collector.wire), names off and on: the
+    compiled walk on every datagram (it must never crash), and each line it writes against
+    the Python twin's (decoder + schema); yields (where, what) per mismatch, then counts."""
+    from snmptrapmgr import mib
+    from snmptrapmgr.collector import _wire_c, _wire_py
+
+    names = mib.load()
+    pairs = [(_wire_c.WireLines(None), _wire_py.WireLines(None)),
+             (_wire_c.WireLines(names), _wire_py.WireLines(names))]
+
+    def check(data: bytes, i: int, stats: dict):
+        stamp = 1_700_000_000.0 + (i % 5000) * 0.000377
+        c, py = pairs[i % 2]
+        got = _outcome_of(lambda: c.line(data, _ADDR, stamp))
+        if got == ("ok", None):
+            return
+        stats["wire_lines"] += 1
+        want = _outcome_of(lambda: py.line(data, _ADDR, stamp))
+        if got != want:
+            yield "WireLines.line", f"cython={got!r} python={want!r}"
+
+    return check
+
+
 def _scoped_part(data: bytes):
     """The bytes from the first 0x30 after the USM parameters of a v3-looking message."""
     at = data.find(b"\x30", 20)
@@ -294,8 +324,9 @@ def run(count: int = 20000, seconds: float = 600.0, seed: int | None = None, imp
     seeds = [typical_v2c_trap()] + [random_message(rng) for _ in range(300)]
     stats = {"impl": impl, "seed": seed, "datagrams": 0, "results": 0, "errors": Counter(),
              "scoped": 0, "events": 0, "compared": 0, "lines": 0, "mismatches": 0, "unexpected": 0,
-             "crashes": 0}
+             "crashes": 0, "wire_lines": 0}
     after_event = _event_twins() if impl == "cython" else None
+    wire = _wire_twins() if impl == "cython" else None
     failures = []
     deadline = time.monotonic() + seconds
     decode = target.decode_message
@@ -313,6 +344,10 @@ def run(count: int = 20000, seconds: float = 600.0, seed: int | None = None, imp
         elif kind == 1:
             data = memoryview(data)
         stats["datagrams"] += 1
+        if wire is not None:
+            for where, what in wire(bytes(data), i, stats):
+                stats["mismatches"] += 1
+                failures.append((where, bytes(data), what))
         try:
             got = _outcome(decode, data)
         except Exception as exc:  # noqa: BLE001 - the point of the exercise
@@ -376,7 +411,7 @@ def report(stats: dict, elapsed: float, out=sys.stdout) -> None:
     print(f"datagrams={stats['datagrams']} results={stats['results']} "
           f"errors={sum(stats['errors'].values())} ({errors})", file=out)
     print(f"scoped_pdus={stats['scoped']} events={stats['events']} compared_with_python={stats['compared']} "
-          f"lines_and_readers_compared={stats['lines']} "
+          f"lines_and_readers_compared={stats['lines']} wire_lines_compared={stats['wire_lines']} "
           f"mismatches={stats['mismatches']} unexpected_exceptions={stats['unexpected']} "
           f"crashes={stats['crashes']}", file=out)
     for where, data, what in stats["failures"]:

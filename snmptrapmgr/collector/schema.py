@@ -66,6 +66,7 @@ from ..events import TYPE_NAMES, SNMPTrapMgrInformRequestEventParams
 
 __all__ = [
     "format_notification", "notification_to_dict", "octets_to_json", "Clock", "TextCache",
+    "varbind_text", "varbind_parts", "trap_name_field",
     "cache_sizes", "clear_caches", "cache_bounds", "set_cache_bounds",
     "VARBIND_CACHE_ENTRIES", "VARBIND_CACHE_BYTES", "VARBIND_CACHE_ITEM",
     "HEADER_CACHE_ENTRIES", "HEADER_CACHE_BYTES", "HEADER_CACHE_COMMUNITY", "ENTRY_OVERHEAD",
@@ -296,6 +297,30 @@ def _value_free(names: Any, oid: str, obj_type: int) -> bool:
     return bool(check is not None and check(oid, obj_type))
 
 
+def varbind_text(vb: tuple, names: Any = None) -> str:
+    """A varbind's JSON text, made afresh (no cache read or filled): what the wire writer keeps."""
+    text = _varbind(*vb)
+    return text if names is None else _with_names(text, names.describe(*vb))
+
+
+def varbind_parts(oid: str, obj_type: int, names: Any = None) -> tuple:
+    """(head, tail, value_free) of a varbind of ``oid`` and ``obj_type``: its text is head + the
+    value's JSON + tail for every value when value_free (no label or DISPLAY-HINT depends on it)."""
+    head = f'{{"oid":"{oid}{_TYPE_PART[obj_type]}'
+    if names is None:
+        return head, "}", True
+    if obj_type not in _INTEGERS or not _value_free(names, oid, obj_type):
+        return head, "}", False
+    text = _with_names(_varbind(oid, obj_type, 0), names.describe(oid, obj_type, 0))
+    return head, text[len(head) + 1:], True
+
+
+def trap_name_field(names: Any, oid: str) -> str:
+    """',"trap_name":"IF-MIB::linkDown"', or "" when no MIB names ``oid`` (never cached here)."""
+    name = names.name(oid)
+    return "" if name is None else ',"trap_name":' + _quote(name)
+
+
 def varbind_missed(vb: tuple, names: Any = None) -> str:
     """A varbind's text that its cache (with or without names) did not have."""
     return _varbind_missed(vb, _VARBIND_CACHE if names is None else _NAMED_CACHE, names)
@@ -331,8 +356,7 @@ def trap_name_text(names: Any, oid: str) -> str:
         _NAMED_BY[0] = names
     text = _trap_name_text(oid)
     if text is None:
-        name = names.name(oid)
-        text = "" if name is None else ',"trap_name":' + _quote(name)
+        text = trap_name_field(names, oid)
         if len(oid) <= VARBIND_CACHE_ITEM:
             _TRAP_NAME_CACHE.put(oid, text, _size(oid))
     return text

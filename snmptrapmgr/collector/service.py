@@ -4,21 +4,20 @@ A :class:`Collector` owns one :class:`~snmptrapmgr.SNMPTrapMgr` per listen
 address (IPv4 and IPv6, several), configured alike (communities, v3 users,
 CompatibilityMode, a large receive buffer), and waits on all their sockets
 with one selector.  Each accepted trap or inform becomes its JSON line
-(:mod:`.schema`) and goes to the :class:`~.delivery.Delivery`, which
-numbers it and hands whole batches to every output (:mod:`.outputs`).
-An inform is answered only once every output took it: its handler
-submits the pending batch before it returns, and the facade sends the
-Response right after when that was enough (a file); otherwise the inform
-is held (:mod:`.answers`) and answered when the delivered watermark passes
+(:mod:`.schema`; the usual v2c trap in one C pass from the wire, :mod:`.wire`)
+and goes to the :class:`~.delivery.Delivery`, which numbers it and hands
+whole batches to every output (:mod:`.outputs`).  An inform is answered
+only once every output took it: its handler submits the pending batch, and
+the facade sends the Response right after when that was enough (a file);
+otherwise it is held (:mod:`.answers`) until the delivered watermark passes
 it (``inform_ack = "on_receive"`` answers at once instead).
 
 The receive loop returns to its other duties at least every
-:data:`TURN_SECONDS` under any load: submitting what was received (so a
-crash loses at most that), the outputs' retries and acknowledgements, held
-informs, the stats line, signals.  While more than :data:`MAX_BACKLOG` notifications
-(beyond what an output holds by design: a bus's in-flight window) wait for the
-outputs (a full disk, a broker away without a spool) it stops reading: the kernel's receive buffer takes the load and
-what does not fit is counted as kernel drops, instead of memory growing.
+:data:`TURN_SECONDS` under any load (submitting, the outputs' retries and
+acknowledgements, held informs, the stats line, signals).  While more than
+:data:`MAX_BACKLOG` notifications (beyond a bus's in-flight window) wait
+for the outputs (a full disk, a broker away without a spool) it stops
+reading: the kernel's buffer takes the load and counts what does not fit.
 SIGHUP reopens the file outputs (log rotation) and, given a way to build
 the configuration again, reloads it (:meth:`Collector.reload`).
 :meth:`Collector.stop` (safe from a signal handler or another thread) makes
@@ -46,7 +45,7 @@ from .config import DEFAULT_RCVBUF, CollectorConfig, ConfigError  # DEFAULT_RCVB
 from .dedup import InformDedup
 from .delivery import Delivery
 from .outputs import Output, create
-from . import line
+from . import line, wire
 from .snmptrapd_conf import compatibility_mode_for
 from .stats import AUTH_FAILURE_CODES, Counters, format_line
 
@@ -127,6 +126,7 @@ class Collector:
                 mgr.add_user(user.name, user.engine_id, user.auth_protocol, user.auth_password,
                              user.priv_protocol, user.priv_password)
             mgr.on_trap = self._on_trap
+            mgr.fast_lane = self._fast_lane(communities)
             mgr.on_inform_request = self._inform_handler(mgr)
             mgr.on_bad_packet = self._on_bad_packet
             mgr.on_error = self._on_error
@@ -151,10 +151,8 @@ class Collector:
         self.counters.rejected += 1
 
     def _trap_handler(self) -> Callable[[Any], None]:
-        """The on_trap handler: the hot path, so what it uses is bound once, in its closure.
-
-        It appends to the pending batch itself (Delivery's documented fast lane).
-        """
+        """The on_trap handler (the hot path: what it uses is bound once, in its closure; it
+        appends to the pending batch itself, Delivery's documented fast lane)."""
         acl = self._acl
         reject = self._reject
         names = self._names
@@ -178,6 +176,13 @@ class Collector:
                 delivery.check()
 
         return on_trap
+
+    def _fast_lane(self, communities: Any) -> Any:
+        """The compiled wire -> JSON line writer, or None where a trap needs its event (an ACL,
+        an output that wants events) or where only the Python twin is there (the usual path)."""
+        if not wire.USING_CYTHON or self._acl is not None or self.delivery.keep_events:
+            return None
+        return wire.WireLines(self._names, communities, self.delivery, self.counters.traps)
 
     def _inform_handler(self, mgr: SNMPTrapMgr) -> Callable[[Any], None]:
         """The on_inform_request handler of ``mgr`` (a held inform is answered through it)."""
@@ -364,11 +369,8 @@ class Collector:
         self.log("reload: configuration reloaded (communities, v3 users, MIB directories)" + note)
 
     def apply(self, config: CollectorConfig) -> str:
-        """Communities, v3 users and their levels, MIB names of ``config``, on the open sockets.
-
-        What needs new sockets or new outputs (listen addresses, workers, outputs,
-        receive buffer) keeps running as it is: the returned note names it.
-        """
+        """Communities, v3 users and their levels, MIB names of ``config``, on the open sockets;
+        what needs new sockets or outputs keeps running as it is (the returned note names it)."""
         names = config.load_mibs()
         old = self.config
         for mgr in self.managers:
@@ -386,8 +388,9 @@ class Collector:
         self._respond = config.respond_informs
         self._ack_on_receive = getattr(config, "inform_ack", "after_output") == "on_receive"
         self._on_trap = self._trap_handler()
+        lane = self._fast_lane(community_set(config))
         for mgr in self.managers:
-            mgr.on_trap = self._on_trap
+            mgr.on_trap, mgr.fast_lane = self._on_trap, lane
         kept = [what for what, same in (("listen addresses", config.listen == old.listen),
                                         ("workers", config.workers == old.workers),
                                         ("outputs", config.output_specs() == old.output_specs()),
