@@ -128,6 +128,18 @@ def random_message(rng: random.Random) -> bytes:
     return message
 
 
+def random_notification(rng: random.Random) -> bytes:
+    """A valid v2c trap shaped as RFC 3416 says (sysUpTime.0, snmpTrapOID.0, then random
+    varbinds), now and then with one octet changed: the usual input of the wire walk."""
+    varbinds = [("1.3.6.1.2.1.1.3.0", 0x43, rng.randrange(1 << 32)),
+                ("1.3.6.1.6.3.1.1.4.1.0", 0x06, _random_oid(rng))] + _random_varbinds(rng)
+    pdu = encode_pdu(0xA7, rng.randrange(-(1 << 31), 1 << 31), 0, 0, varbinds)
+    data = bytearray(encode_community_message(1, rng.randbytes(rng.randrange(12)), pdu))
+    if rng.randrange(2):
+        data[rng.randrange(len(data))] = rng.randrange(256)
+    return bytes(data)
+
+
 def length_fields(data: bytes) -> list:
     """(offset, size, length) of every length field reachable through constructed TLVs."""
     found = []
@@ -345,9 +357,10 @@ def run(count: int = 20000, seconds: float = 600.0, seed: int | None = None, imp
             data = memoryview(data)
         stats["datagrams"] += 1
         if wire is not None:
-            for where, what in wire(bytes(data), i, stats):
-                stats["mismatches"] += 1
-                failures.append((where, bytes(data), what))
+            for sample in (bytes(data), random_notification(rng)) if i % 4 == 0 else (bytes(data),):
+                for where, what in wire(sample, i, stats):
+                    stats["mismatches"] += 1
+                    failures.append((where, sample, what))
         try:
             got = _outcome(decode, data)
         except Exception as exc:  # noqa: BLE001 - the point of the exercise
