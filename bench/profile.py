@@ -13,7 +13,10 @@ d. the handler's reads alone on a decoded event: the trap OID, ``obj_count`` and
    ``get_obj_id/type/value(i)`` for every varbind (what bench._receiver's ``on_trap`` reads);
 e. the documented path: ``SNMPTrapMgr`` on 127.0.0.1, ``on_trap`` doing the reads of d, the
    filled socket drained by ``do_events()``;
-f. the rest, e - (b + c + d): dispatch and event plumbing.
+f. the rest, e - (b + c + d): dispatch and event plumbing;
+g. beside e, the JSON line ``listen`` writes for the decoded event (``collector.line``);
+h. beside e, what ``listen`` does per datagram from the wire: ``collector.wire``'s one pass
+   (for the pure-Python twin: decode + schema), and where it declines (v3) c + g.
 
 Socket stages fill the socket (SO_RCVBUF 64 MiB asked) with N datagrams, then time only
 the drain.  Each chunk runs in a fresh thread: its CPU clock gives the cost per trap (user +
@@ -49,6 +52,7 @@ STAGES = {
     "e": "e. whole path (SNMPTrapMgr.do_events)",
     "f": "f. rest = e - (b + c + d): dispatch",
     "g": "g. listen's JSON line, names (beside e)",
+    "h": "h. listen's line from the wire, names",
 }
 SOCKET_STAGES = ("a", "b", "e")
 MAX_FILL_S = 10.0
@@ -203,6 +207,16 @@ def _json_line(selector: Any, event: object, received: float, names: object) -> 
     return selector.format_line(event, received, names)
 
 
+def _wire_line(walk: Any, receiver: Any, selector: Any, data: bytes, received: float, names: object) -> str:
+    """Stage h: what `listen` does per datagram: the wire walk (collector.wire, the twin active
+    now), and where it declines (v3) the event path's decode + line (stages c + g)."""
+    text = walk.line(data, ("127.0.0.1", 40000), received)
+    if text is None:
+        text = selector.format_line(receiver.receive_datagram(data, ("127.0.0.1", 40000), received)[0],
+                                    received, names)
+    return text
+
+
 def _manager(v3: bool):
     """Stage e: an SNMPTrapMgr on 127.0.0.1 (with the bench user for v3), the reads as on_trap."""
     from . import traffic as t
@@ -272,6 +286,7 @@ def _build(profile: Profile, data: bytes, payloads: list, cfg: dict, v3: bool, s
 
     from snmptrapmgr import mib
     from snmptrapmgr.collector import line as json_line
+    from snmptrapmgr.collector import wire
 
     resolver = mib.load()
     chunks = []
@@ -289,7 +304,9 @@ def _build(profile: Profile, data: bytes, payloads: list, cfg: dict, v3: bool, s
         decode = Candidate(kind, receiver.receive_datagram, (data, micro.ADDR, now), activate=activate)
         reads = Candidate(kind, mgr.on_trap, (events[0],), activate=activate)
         line = Candidate(kind, _json_line, (json_line, events[0], now, resolver), activate=activate)
-        for cand in (decode, reads, line):
+        walk = Candidate(kind, _wire_line, (wire.WireLines(resolver), receiver, json_line, data, now, resolver),
+                         activate=activate)
+        for cand in (decode, reads, line, walk):
             cand.number = calibrate(cand, cfg["chunk_s"])
 
         def fill_e(mgr=mgr) -> None:
@@ -302,6 +319,7 @@ def _build(profile: Profile, data: bytes, payloads: list, cfg: dict, v3: bool, s
             _chunk(cells["c"], activate, lambda: None, _calls(decode), CHUNK_TIMEOUT_S),
             _chunk(cells["d"], activate, lambda: None, _calls(reads), CHUNK_TIMEOUT_S),
             _chunk(cells["g"], activate, lambda: None, _calls(line), CHUNK_TIMEOUT_S),
+            _chunk(cells["h"], activate, lambda: None, _calls(walk), CHUNK_TIMEOUT_S),
             _chunk(cells["e"], activate, fill_e, lambda m=mgr: _drain_manager(m, count, cfg["deadline_s"]),
                    timeout_s),
         ]
