@@ -9,12 +9,13 @@ strings itself (JSON escaping and the printable-or-hex rule of
 ``str.isprintable``'s own table), and takes the rest from a cache keyed by
 the wire's bytes:
 
-* ``tag + OID octets`` -> the varbind's text before and after its value
-  (``schema.varbind_parts``), for a varbind whose text is the same around
-  every value (always without MIB names; with names, a number with no label
-  or DISPLAY-HINT);
-* ``0xFF + the varbind's octets`` -> its whole text (``schema.varbind_text``),
-  for the others (an enumeration's label, a display, an OID value's name);
+* ``tag, OID length, OID octets`` -> the varbind's text before and after its
+  value (``schema.varbind_parts``), for a varbind whose text is the same
+  around every value (always without MIB names; with names, a number with no
+  label or DISPLAY-HINT);
+* the same key followed by the value's octets -> the whole text
+  (``schema.varbind_text``), for the others (an enumeration's label, a
+  display, an OID value's name); its hash goes on from the first key's;
 * ``0xFE + trap OID octets`` -> the ``trap_name`` field.
 
 The cache is one open-addressed table of :data:`SLOTS` slots (at most
@@ -53,7 +54,7 @@ cdef enum:
     C_MASK = 16383
     C_ENTRIES = 8192
     C_MAX_OID = 128
-    C_MAX_KEEP = 300  # longest varbind (octets) whose whole text is kept
+    C_MAX_KEEP = 300  # longest value (octets) whose varbind's whole text is kept
     KIND_FREE = 1     # head, tail: the same around every value
     KIND_BOUND = 2    # head only: the text depends on the value (see the 0xFF entries)
     KIND_TEXT = 3     # a whole text
@@ -132,14 +133,16 @@ cdef class WireLines:
         self.entries = 0
         self.arena_len = 0
 
-    cdef Slot* find(self, const uint8_t* key, Py_ssize_t n, uint64_t h) noexcept:
+    cdef Slot* find(self, const uint8_t* key, Py_ssize_t n, uint64_t h, bint text) noexcept:
+        """The entry of ``key``: a whole text (``text``) or the parts around a value."""
         cdef uint32_t i = h & C_MASK
         cdef Slot* s
         while True:
             s = &self.slots[i]
             if s.kind == 0:
                 return NULL
-            if s.hash == h and s.key_len == n and memcmp(self.arena + s.key_off, key, n) == 0:
+            if (s.hash == h and s.key_len == n and (s.kind == KIND_TEXT) == text
+                    and memcmp(self.arena + s.key_off, key, n) == 0):
                 return s
             i = (i + 1) & C_MASK
 
@@ -258,19 +261,20 @@ cdef class WireLines:
             return (f"{d[start]}.{d[start + 1]}.{d[start + 2]}.{d[start + 3]}",)
         return None
 
-    cdef int varbind(self, const uint8_t* d, Py_ssize_t vb_start, Py_ssize_t name_start,
-                     Py_ssize_t name_stop, int tag, Py_ssize_t start, Py_ssize_t stop) except -1:
+    cdef int varbind(self, const uint8_t* d, Py_ssize_t name_start, Py_ssize_t name_stop, int tag,
+                     Py_ssize_t start, Py_ssize_t stop) except -1:
         """One varbind's text into the body; 0 to decline the datagram."""
-        cdef uint8_t key[1 + C_MAX_KEEP]
-        cdef Py_ssize_t n = name_stop - name_start, size, a_len, b_len
+        cdef uint8_t key[2 + C_MAX_OID + C_MAX_KEEP]
+        cdef Py_ssize_t n = name_stop - name_start, size = stop - start, a_len, b_len
         cdef uint64_t h
         cdef Slot* s
         cdef const char* a
         cdef const char* b
-        key[0] = <uint8_t>tag
-        memcpy(key + 1, d + name_start, n)
-        h = fnv(key, n + 1)
-        s = self.find(key, n + 1, h)
+        key[0] = <uint8_t>tag  # tag, OID length, OID octets (then, for a whole text, the value's)
+        key[1] = <uint8_t>n
+        memcpy(key + 2, d + name_start, n)
+        h = fnv(FNV_BASIS, key, n + 2)
+        s = self.find(key, n + 2, h, False)
         if s == NULL:
             if not known_type(tag):
                 return 0
@@ -280,8 +284,8 @@ cdef class WireLines:
             head, tail, free_ = _parts(oid, tag, self.names)
             a = PyUnicode_AsUTF8AndSize(head, &a_len)
             b = PyUnicode_AsUTF8AndSize(tail, &b_len)
-            self.keep(key, n + 1, h, a, a_len, b, b_len, KIND_FREE if free_ else KIND_BOUND)
-            s = self.find(key, n + 1, h)
+            self.keep(key, n + 2, h, a, a_len, b, b_len, KIND_FREE if free_ else KIND_BOUND)
+            s = self.find(key, n + 2, h, False)
             if s == NULL:
                 return 0
         if s.kind == KIND_FREE:
@@ -290,13 +294,11 @@ cdef class WireLines:
                 return 0
             put(&self.body, <const char*>self.arena + s.b_off, s.b_len)
             return 1
-        # the text depends on the value: the whole varbind's octets are the key
-        size = stop - vb_start
+        # the text depends on the value: the key goes on with the value's octets (its hash too)
         if size <= C_MAX_KEEP:
-            key[0] = 0xFF
-            memcpy(key + 1, d + vb_start, size)
-            h = fnv(key, size + 1)
-            s = self.find(key, size + 1, h)
+            memcpy(key + n + 2, d + start, size)
+            h = fnv(h, d + start, size)
+            s = self.find(key, n + 2 + size, h, True)
             if s != NULL:
                 put(&self.body, <const char*>self.arena + s.a_off, s.a_len)
                 return 1
@@ -308,7 +310,7 @@ cdef class WireLines:
         a = PyUnicode_AsUTF8AndSize(text, &a_len)
         put(&self.body, a, a_len)
         if size <= C_MAX_KEEP:
-            self.keep(key, size + 1, h, a, a_len, "", 0, KIND_TEXT)
+            self.keep(key, n + 2 + size, h, a, a_len, "", 0, KIND_TEXT)
         return 1
 
     cdef bint accepted(self, const uint8_t* c, Py_ssize_t n) except -1:
@@ -376,7 +378,7 @@ cdef class WireLines:
                         return None
             if self.body.n:
                 put_lit(&self.body, ",")
-            if not self.varbind(d, vb_start, n_start, n_stop, tag, v_start, v_stop):
+            if not self.varbind(d, n_start, n_stop, tag, v_start, v_stop):
                 return None
             pos = vb_stop
         if t_start < 0 or t_stop == t_start or t_stop - t_start > C_MAX_OID:
@@ -417,8 +419,8 @@ cdef class WireLines:
             k = t_stop - t_start
             key[0] = 0xFE
             memcpy(key + 1, d + t_start, k)
-            h = fnv(key, k + 1)
-            s = self.find(key, k + 1, h)
+            h = fnv(FNV_BASIS, key, k + 1)
+            s = self.find(key, k + 1, h, True)
             if s != NULL:
                 put(o, <const char*>self.arena + s.a_off, s.a_len)
             else:

@@ -258,8 +258,11 @@ cdef inline bint read_unsigned(const uint8_t* s, Py_ssize_t n, int size, uint64_
     return True
 
 
-cdef inline uint64_t fnv(const uint8_t* s, Py_ssize_t n) noexcept:
-    cdef uint64_t h = 14695981039346656037ULL
+cdef uint64_t FNV_BASIS = 14695981039346656037ULL
+
+
+cdef inline uint64_t fnv(uint64_t h, const uint8_t* s, Py_ssize_t n) noexcept:
+    """FNV-1a from ``h`` (FNV_BASIS to start): a key's hash can go on over more octets."""
     cdef Py_ssize_t i
     for i in range(n):
         h = (h ^ s[i]) * 1099511628211ULL
