@@ -270,17 +270,13 @@ def _varbind_missed(vb: tuple, cache: TextCache = _VARBIND_CACHE, names: Any = N
     DISPLAY-HINT) is kept by its OID alone, as ``(type, head, tail)``: sysUpTime and the
     counters change in every trap, and one entry per value would only churn the cache.
     """
-    text = _varbind(*vb)
-    if names is not None:
-        text = _with_names(text, names.describe(*vb))
+    text = varbind_text(vb, names)
     oid, obj_type, value = vb
     if len(oid) > VARBIND_CACHE_ITEM:
         return text
-    if type(value) is int and obj_type in _INTEGERS and (names is None or _value_free(names, oid, obj_type)):
-        head = f'{{"oid":"{oid}{_TYPE_PART.get(obj_type, "")}'
-        digits = str(value)
-        if obj_type in _TYPE_PART and text.startswith(head) and text.startswith(digits, len(head)):
-            tail = text[len(head) + len(digits):]
+    if type(value) is int and obj_type in _INTEGERS:
+        head, tail, free = varbind_parts(oid, obj_type, names)
+        if free and text == f"{head}{value}{tail}":
             cache.keep(oid, (obj_type, head, tail), len(oid) + _size(head) + _size(tail))
             return text
     size = len(oid)

@@ -1,11 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Wire -> JSON line in one C walk; the twin of ``snmptrapmgr/collector/_wire_py.py``.
 
-A v2c Trap-PDU in its usual shape goes from the datagram's bytes to the
-finished JSON line without a Python object per varbind: the walk checks
-every field the decoder checks, formats numbers, addresses, OIDs and octet
-strings itself (JSON escaping and the printable-or-hex rule of
-``schema.octets_to_json`` written again in C: ``Py_UNICODE_ISPRINTABLE`` is
+A usual v2c Trap-PDU goes from the datagram's bytes to its JSON line with no
+Python object per varbind: the walk checks every field as the decoder does,
+formats values itself (``schema.octets_to_json``'s rule in C, with
 ``str.isprintable``'s own table), and takes the rest from a cache keyed by
 the wire's bytes:
 
@@ -22,8 +20,7 @@ The cache is one open-addressed table of :data:`SLOTS` slots (at most
 :data:`ENTRIES` entries) over one byte arena bounded by the schema's varbind
 byte bound; when either is full, both are emptied and refilled by the
 traffic that follows, so memory is fixed whatever arrives.  A miss asks the
-schema (a Python call, once per new entry); a value too long to keep is
-formatted by the schema each time.
+schema once; a value too long to keep is formatted by the schema each time.
 
 Anything else -- v1, an inform, SNMPv3, a defect, a length in a form the
 walk does not read, an OID over :data:`MAX_OID` octets, a community not
@@ -69,11 +66,6 @@ cdef object _trap_name = schema.trap_name_field
 
 
 include "_wire_core.pxi"
-
-
-cdef bint known_type(int tag) noexcept:
-    return (tag == 0x02 or tag == 0x04 or tag == 0x05 or tag == 0x06 or 0x40 <= tag <= 0x47
-            or 0x80 <= tag <= 0x82)
 
 
 cdef class WireLines:
@@ -406,17 +398,18 @@ cdef class WireLines:
             put_lit(o, '","community_encoding":"hex"')
         put_lit(o, ',"request_id":')
         put_i64(o, request_id)
-        trap_oid = self.oid_str(d + t_start, t_stop - t_start)
-        if trap_oid is None:
+        k = t_stop - t_start  # the trap OID's text, decoded into tmp: no str unless a name is missing
+        if self.tmp.cap < 5 * k + 16:
+            grow(&self.tmp, 5 * k + 16)
+        a_len = oid_text(d + t_start, k, self.tmp.p)
+        if a_len < 0:
             return None
-        a = PyUnicode_AsUTF8AndSize(trap_oid, &a_len)
         put_lit(o, ',"trap_oid":"')
-        put(o, a, a_len)
+        put(o, self.tmp.p, a_len)
         put_lit(o, '","trap_oid_rfc3584":"')
-        put(o, a, a_len)
+        put(o, self.tmp.p, a_len)
         put_lit(o, '"')
         if self.names is not None:
-            k = t_stop - t_start
             key[0] = 0xFE
             memcpy(key + 1, d + t_start, k)
             h = fnv(FNV_BASIS, key, k + 1)
@@ -424,7 +417,7 @@ cdef class WireLines:
             if s != NULL:
                 put(o, <const char*>self.arena + s.a_off, s.a_len)
             else:
-                named = _trap_name(self.names, trap_oid)
+                named = _trap_name(self.names, PyUnicode_DecodeUTF8(self.tmp.p, a_len, NULL))
                 a = PyUnicode_AsUTF8AndSize(named, &a_len)
                 put(o, a, a_len)
                 self.keep(key, k + 1, h, a, a_len, "", 0, KIND_TEXT)

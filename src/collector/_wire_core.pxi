@@ -269,6 +269,12 @@ cdef inline uint64_t fnv(uint64_t h, const uint8_t* s, Py_ssize_t n) noexcept:
     return h
 
 
+cdef bint known_type(int tag) noexcept:
+    """The SMI value tags the decoder knows (TYPE_NAMES)."""
+    return (tag == 0x02 or tag == 0x04 or tag == 0x05 or tag == 0x06 or 0x40 <= tag <= 0x47
+            or 0x80 <= tag <= 0x82)
+
+
 cdef inline int put_lit(Buf* b, const char* s) except -1:
     """A C string literal (its strlen folds to a constant at -O3)."""
     return put(b, s, strlen(s))
